@@ -1,0 +1,207 @@
+// letterbox, warp_roi, resize_mask, composite: argument checks, output allocation, and the
+// kernel call with the GIL released.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cmath>
+#include <optional>
+
+#include "arrays.hpp"
+#include "edgevision/composite.hpp"
+#include "edgevision/image_to_tensor.hpp"
+#include "edgevision/resize_mask.hpp"
+
+namespace edgevision::bindings {
+
+namespace {
+
+TensorSpec tensor_spec(const py::handle& size, const py::handle& value_range, const std::string& layout,
+                       const std::string& border, const std::string& dtype, const std::string& channel_order) {
+  TensorSpec spec;
+  spec.size = parse_size(size, "size");
+  spec.layout = parse_layout(layout);
+  spec.border = parse_border(border);
+  spec.type = parse_dtype(dtype);
+  spec.bgr_input = parse_channel_order(channel_order);
+  const std::string bad = "value_range must be (low, high): two finite numbers with low != high, got " +
+                          py::repr(value_range).cast<std::string>();
+  if (!py::isinstance<py::sequence>(value_range) || py::isinstance<py::str>(value_range) || py::len(value_range) != 2)
+    throw py::type_error(bad);
+  const py::sequence r = py::reinterpret_borrow<py::sequence>(value_range);
+  double lo, hi;
+  try {
+    lo = py::float_(r[0]).cast<double>();
+    hi = py::float_(r[1]).cast<double>();
+  } catch (const py::error_already_set&) {
+    throw py::type_error(bad);
+  }
+  if (!std::isfinite(lo) || !std::isfinite(hi) || lo == hi) throw py::value_error(bad);
+  spec.range_lo = static_cast<float>(lo);
+  spec.range_hi = static_cast<float>(hi);
+  return spec;
+}
+
+py::array tensor_output(const TensorSpec& spec, const py::object& out) {
+  const py::ssize_t h = spec.size.height, w = spec.size.width;
+  const std::vector<py::ssize_t> shape =
+      spec.layout == Layout::nhwc ? std::vector<py::ssize_t>{1, h, w, 3} : std::vector<py::ssize_t>{1, 3, h, w};
+  return output_array(out, shape, spec.type == ElementType::uint8);
+}
+
+py::tuple letterbox_py(const py::handle& image, const py::handle& size, bool keep_aspect,
+                       const py::handle& value_range, const std::string& layout, const std::string& border,
+                       const std::string& sampling, const std::string& dtype, const std::string& channel_order,
+                       const py::object& out) {
+  const ImageView view = image_view(image, "image");
+  const TensorSpec spec = tensor_spec(size, value_range, layout, border, dtype, channel_order);
+  const Sampling mode = parse_sampling(sampling);
+  py::array tensor = tensor_output(spec, out);
+  void* data = tensor.mutable_data();
+  std::optional<Transform> transform;
+  {
+    py::gil_scoped_release release;
+    transform.emplace(letterbox(view, spec, keep_aspect, mode, data));
+  }
+  return py::make_tuple(tensor, *transform);
+}
+
+py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const py::handle& size, bool keep_aspect,
+                      const py::handle& value_range, const std::string& layout, const std::string& border,
+                      const std::string& dtype, const std::string& channel_order, const py::object& out) {
+  const ImageView view = image_view(image, "image");
+  if (!py::isinstance<Rect>(rect_obj))
+    throw py::type_error("rect must be an edgevision.Rect, got " +
+                         py::str(py::type::of(rect_obj).attr("__name__")).cast<std::string>());
+  const Rect rect = rect_obj.cast<Rect>();
+  if (!(rect.width > 0) || !(rect.height > 0))
+    throw py::value_error("rect width and height must be positive, got " + py::repr(rect_obj).cast<std::string>());
+  const TensorSpec spec = tensor_spec(size, value_range, layout, border, dtype, channel_order);
+  py::array tensor = tensor_output(spec, out);
+  void* data = tensor.mutable_data();
+  std::optional<Transform> transform;
+  {
+    py::gil_scoped_release release;
+    transform.emplace(warp_roi(view, rect, spec, keep_aspect, data));
+  }
+  return py::make_tuple(tensor, *transform);
+}
+
+py::array resize_mask_py(const py::handle& mask, const py::handle& size, const py::object& transform,
+                         const py::object& threshold, const std::string& border, const py::object& out) {
+  const PlaneView<float> view = plane_view<float>(mask, "mask");
+  MaskResize options;
+  options.size = parse_size(size, "size");
+  options.border = parse_border(border);
+  std::optional<Transform> tf;
+  if (!transform.is_none()) {
+    if (!py::isinstance<Transform>(transform))
+      throw py::type_error("transform must be an edgevision.Transform or None, got " +
+                           py::str(py::type::of(transform).attr("__name__")).cast<std::string>());
+    tf = transform.cast<Transform>();
+    if (!tf->is_affine()) throw py::value_error("transform must be affine (last matrix row 0, 0, 1)");
+    try {
+      tf->inverse();
+    } catch (const std::domain_error&) {
+      throw py::value_error("transform must be invertible");
+    }
+    options.transform = &*tf;
+  }
+  if (!threshold.is_none()) {
+    double t;
+    try {
+      t = py::float_(threshold).cast<double>();
+    } catch (const py::error_already_set&) {
+      throw py::type_error("threshold must be a number or None, got " + py::repr(threshold).cast<std::string>());
+    }
+    if (!std::isfinite(t)) throw py::value_error("threshold must be finite, got " + std::to_string(t));
+    options.threshold = static_cast<float>(t);
+  }
+  py::array result = output_array(out, {options.size.height, options.size.width}, options.threshold.has_value());
+  void* data = result.mutable_data();
+  {
+    py::gil_scoped_release release;
+    resize_mask(view, options, data);
+  }
+  return result;
+}
+
+Background parse_background(const py::handle& obj, const ImageView& image) {
+  Background bg;
+  const std::string expected =
+      "background must be a colour (one number 0-255 per channel), an image of the frame's size, or 'blur'";
+  if (py::isinstance<py::str>(obj)) {
+    if (obj.cast<std::string>() != "blur") throw py::value_error(expected + ", got " + py::repr(obj).cast<std::string>());
+    bg.kind = Background::Kind::blur;
+    return bg;
+  }
+  if (py::isinstance<py::array>(obj) && py::reinterpret_borrow<py::array>(obj).ndim() == 3) {
+    bg.kind = Background::Kind::image;
+    bg.image = image_view(obj, "background");
+    if (bg.image.width != image.width || bg.image.height != image.height)
+      throw py::value_error("background image must be " + std::to_string(image.height) + " x " +
+                            std::to_string(image.width) + " like image, got " +
+                            describe_shape(py::reinterpret_borrow<py::array>(obj)));
+    return bg;
+  }
+  if (!py::isinstance<py::sequence>(obj) && !py::isinstance<py::array>(obj))
+    throw py::type_error(expected + ", got " + py::str(py::type::of(obj).attr("__name__")).cast<std::string>());
+  const py::sequence seq = py::reinterpret_borrow<py::sequence>(obj);
+  const size_t n = py::len(seq);
+  if (n != 3 && n != static_cast<size_t>(image.channels))
+    throw py::value_error(expected + ", got " + std::to_string(n) + " values");
+  bg.kind = Background::Kind::color;
+  for (size_t k = 0; k < n; ++k) {
+    double v;
+    try {
+      v = py::float_(seq[k]).cast<double>();
+    } catch (const py::error_already_set&) {
+      throw py::type_error(expected + ", got " + py::repr(obj).cast<std::string>());
+    }
+    if (!(v >= 0 && v <= 255)) throw py::value_error(expected + ", got " + py::repr(obj).cast<std::string>());
+    bg.color[k] = static_cast<float>(v);
+  }
+  return bg;
+}
+
+py::array composite_py(const py::handle& image, const py::handle& mask, const py::handle& background,
+                       double blur_sigma, const py::object& out) {
+  const ImageView view = image_view(image, "image");
+  CompositeMask m;
+  const py::array mask_array = require_ndarray(mask, "mask");
+  int mask_w, mask_h;
+  if (mask_array.dtype().is(py::dtype::of<uint8_t>())) {
+    m.binary = plane_view<uint8_t>(mask, "mask");
+    mask_w = m.binary.width, mask_h = m.binary.height;
+  } else if (mask_array.dtype().is(py::dtype::of<float>())) {
+    m.weights = plane_view<float>(mask, "mask");
+    mask_w = m.weights.width, mask_h = m.weights.height;
+  } else {
+    throw py::type_error("mask must be a float32 or uint8 array, got dtype " + dtype_name(mask_array));
+  }
+  if (mask_w != view.width || mask_h != view.height)
+    throw py::value_error("mask must be " + std::to_string(view.height) + " x " + std::to_string(view.width) +
+                          " like image, got shape " + describe_shape(mask_array));
+  Background bg = parse_background(background, view);
+  if (!std::isfinite(blur_sigma) || blur_sigma <= 0 || blur_sigma > 1000)
+    throw py::value_error("blur_sigma must be a positive number of pixels (at most 1000), got " +
+                          std::to_string(blur_sigma));
+  bg.blur_sigma = static_cast<float>(blur_sigma);
+  py::array result = output_array(out, {view.height, view.width, view.channels}, true);
+  uint8_t* data = static_cast<uint8_t*>(result.mutable_data());
+  {
+    py::gil_scoped_release release;
+    composite(view, m, bg, data);
+  }
+  return result;
+}
+
+}  // namespace
+
+void bind_kernels(py::module_& m) {
+  m.def("letterbox", &letterbox_py);
+  m.def("warp_roi", &warp_roi_py);
+  m.def("resize_mask", &resize_mask_py);
+  m.def("composite", &composite_py);
+}
+
+}  // namespace edgevision::bindings

@@ -1,0 +1,33 @@
+// Foreground over a colour, an image or a blurred copy of the frame, weighted by a mask.
+#pragma once
+
+#include "edgevision/types.hpp"
+
+namespace edgevision {
+
+struct Background {
+  enum class Kind { color, image, blur };
+  Kind kind = Kind::color;
+  float color[4] = {0, 0, 0, 0};  // in the image's channel order
+  ImageView image;                // frame-sized, 3 or 4 channels
+  float blur_sigma = 8.0f;
+};
+
+// Exactly one of the two mask planes is set; both are frame-sized.
+struct CompositeMask {
+  PlaneView<float> weights;  // clipped to [0, 1]
+  PlaneView<uint8_t> binary; // non-zero is foreground
+};
+
+// `out`: contiguous H x W x C bytes, C = image.channels (alpha copied from `image`).
+void composite(const ImageView& image, const CompositeMask& mask, const Background& background, uint8_t* out);
+
+// The reduced-resolution factor and low-resolution sigma used for a blur of `sigma` pixels.
+struct BlurPlan {
+  int factor;
+  float low_sigma;
+  int radius;
+};
+BlurPlan plan_blur(float sigma);
+
+}  // namespace edgevision

@@ -1,0 +1,35 @@
+// Model input tensors from frames: whole-frame letterbox and rotated ROI crops, both
+// bilinear samplings of the image through an affine Transform.
+#pragma once
+
+#include "edgevision/geometry.hpp"
+#include "edgevision/types.hpp"
+
+namespace edgevision {
+
+// The sampling map of `letterbox` for an image of `image_size`.
+Transform letterbox_transform(Size image_size, Size tensor_size, bool keep_aspect, Sampling sampling);
+// The sampling map of `warp_roi`: `rect` grown to the tensor's aspect when `keep_aspect`.
+Transform roi_transform(const Rect& rect, Size image_size, Size tensor_size, bool keep_aspect);
+
+// Samples `image` into `out` (spec.elements() values of spec.type, contiguous) through the
+// affine `transform`: tensor pixels inside transform.content() are bilinear samples (taps
+// past the image edge per spec.border), those outside are border fill (spec.border: value 0
+// or the nearest content pixel).
+void sample_into_tensor(const ImageView& image, const Transform& transform, const TensorSpec& spec, void* out);
+
+inline Transform letterbox(const ImageView& image, const TensorSpec& spec, bool keep_aspect, Sampling sampling,
+                           void* out) {
+  const Transform t = letterbox_transform({image.width, image.height}, spec.size, keep_aspect, sampling);
+  sample_into_tensor(image, t, spec, out);
+  return t;
+}
+
+inline Transform warp_roi(const ImageView& image, const Rect& rect, const TensorSpec& spec, bool keep_aspect,
+                          void* out) {
+  const Transform t = roi_transform(rect, {image.width, image.height}, spec.size, keep_aspect);
+  sample_into_tensor(image, t, spec, out);
+  return t;
+}
+
+}  // namespace edgevision

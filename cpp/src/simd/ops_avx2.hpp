@@ -1,0 +1,95 @@
+// AVX2 lanes (8 floats) behind the interface of ScalarOps; compiled with -mavx2 (no FMA:
+// results must equal the scalar path bit for bit).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "ops_sse41.hpp"
+
+namespace edgevision::simd {
+namespace {  // internal linkage: one private copy per ISA translation unit
+
+struct Avx2Ops {
+  static constexpr int kLanes = 8;
+  using F = __m256;
+  using I = __m256i;
+
+  static F load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+  static F set1(float v) { return _mm256_set1_ps(v); }
+  static F iota() { return _mm256_setr_ps(0.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f); }
+  static F add(F a, F b) { return _mm256_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F min(F a, F b) { return _mm256_min_ps(a, b); }
+  static F max(F a, F b) { return _mm256_max_ps(a, b); }
+  static F floor(F a) { return _mm256_floor_ps(a); }
+  static I to_int(F a) { return _mm256_cvttps_epi32(a); }
+
+  static I loadi(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static I seti(int32_t v) { return _mm256_set1_epi32(v); }
+  static I addi(I a, I b) { return _mm256_add_epi32(a, b); }
+  static I mulli(I a, I b) { return _mm256_mullo_epi32(a, b); }
+  static I mini(I a, I b) { return _mm256_min_epi32(a, b); }
+  static I maxi(I a, I b) { return _mm256_max_epi32(a, b); }
+
+  static F keep_if_within(F v, I x, I lo, I hi) {
+    const I outside = _mm256_or_si256(_mm256_cmpgt_epi32(lo, x), _mm256_cmpgt_epi32(x, hi));
+    return _mm256_andnot_ps(_mm256_castsi256_ps(outside), v);
+  }
+  static F keep_if_within(F v, F x, F lo, F hi) {
+    const F inside = _mm256_and_ps(_mm256_cmp_ps(x, lo, _CMP_GE_OQ), _mm256_cmp_ps(x, hi, _CMP_LE_OQ));
+    return _mm256_and_ps(inside, v);
+  }
+
+  static I gather_u32(const uint8_t* base, I off, int32_t last_word) {
+    const I read_at = _mm256_min_epi32(off, _mm256_set1_epi32(last_word));
+    const I shift = _mm256_slli_epi32(_mm256_sub_epi32(off, read_at), 3);
+    const I words = _mm256_i32gather_epi32(reinterpret_cast<const int*>(base), read_at, 1);
+    return _mm256_srlv_epi32(words, shift);
+  }
+  static F byte_to_float(I word, int shift) {
+    const I bytes =
+        _mm256_and_si256(_mm256_srl_epi32(word, _mm_cvtsi32_si128(shift)), _mm256_set1_epi32(0xff));
+    return _mm256_cvtepi32_ps(bytes);
+  }
+  static F gather_f32(const float* base, I off) { return _mm256_i32gather_ps(base, off, 4); }
+  static F load_u8(const uint8_t* p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+
+  static void store_interleaved3(float* dst, F a, F b, F c) {
+    Sse41Ops::store_interleaved3(dst, _mm256_castps256_ps128(a), _mm256_castps256_ps128(b),
+                                 _mm256_castps256_ps128(c));
+    Sse41Ops::store_interleaved3(dst + 12, _mm256_extractf128_ps(a, 1), _mm256_extractf128_ps(b, 1),
+                                 _mm256_extractf128_ps(c, 1));
+  }
+  static int64_t pack_u8(F v) {
+    const I i = _mm256_cvtps_epi32(max(min(v, set1(255.f)), set1(0.f)));
+    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    return _mm_cvtsi128_si64(_mm_packus_epi16(w, w));
+  }
+  static void store_u8(uint8_t* dst, F v) {
+    const int64_t eight = pack_u8(v);
+    __builtin_memcpy(dst, &eight, 8);
+  }
+  static void store_interleaved3_u8(uint8_t* dst, F a, F b, F c) {
+    const int64_t pa = pack_u8(a), pb = pack_u8(b), pc = pack_u8(c);
+    for (int k = 0; k < 8; ++k) {
+      dst[3 * k + 0] = static_cast<uint8_t>(pa >> (8 * k));
+      dst[3 * k + 1] = static_cast<uint8_t>(pb >> (8 * k));
+      dst[3 * k + 2] = static_cast<uint8_t>(pc >> (8 * k));
+    }
+  }
+  static void store_gt_u8(uint8_t* dst, F v, F t) {
+    const I ones = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(v, t, _CMP_GT_OQ)), _mm256_set1_epi32(1));
+    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(ones), _mm256_extracti128_si256(ones, 1));
+    const int64_t eight = _mm_cvtsi128_si64(_mm_packus_epi16(w, w));
+    __builtin_memcpy(dst, &eight, 8);
+  }
+};
+
+}  // namespace
+}  // namespace edgevision::simd

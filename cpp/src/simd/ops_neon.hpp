@@ -1,0 +1,107 @@
+// NEON lanes (4 floats) behind the interface of ScalarOps; the aarch64 baseline.
+#pragma once
+
+#include <arm_neon.h>
+
+#include <cstdint>
+
+namespace edgevision::simd {
+namespace {  // internal linkage: one private copy per ISA translation unit
+
+struct NeonOps {
+  static constexpr int kLanes = 4;
+  using F = float32x4_t;
+  using I = int32x4_t;
+
+  static F load(const float* p) { return vld1q_f32(p); }
+  static void store(float* p, F v) { vst1q_f32(p, v); }
+  static F set1(float v) { return vdupq_n_f32(v); }
+  static F iota() {
+    static const float lanes[4] = {0.f, 1.f, 2.f, 3.f};
+    return vld1q_f32(lanes);
+  }
+  static F add(F a, F b) { return vaddq_f32(a, b); }
+  static F sub(F a, F b) { return vsubq_f32(a, b); }
+  static F mul(F a, F b) { return vmulq_f32(a, b); }
+  // x86 operand order (second operand on NaN), so every path agrees with ScalarOps.
+  static F min(F a, F b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
+  static F max(F a, F b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+  static F floor(F a) { return vrndmq_f32(a); }
+  static I to_int(F a) { return vcvtq_s32_f32(a); }
+
+  static I loadi(const int32_t* p) { return vld1q_s32(p); }
+  static I seti(int32_t v) { return vdupq_n_s32(v); }
+  static I addi(I a, I b) { return vaddq_s32(a, b); }
+  static I mulli(I a, I b) { return vmulq_s32(a, b); }
+  static I mini(I a, I b) { return vminq_s32(a, b); }
+  static I maxi(I a, I b) { return vmaxq_s32(a, b); }
+
+  static F keep_if_within(F v, I x, I lo, I hi) {
+    const uint32x4_t inside = vandq_u32(vcgeq_s32(x, lo), vcleq_s32(x, hi));
+    return vreinterpretq_f32_u32(vandq_u32(inside, vreinterpretq_u32_f32(v)));
+  }
+  static F keep_if_within(F v, F x, F lo, F hi) {
+    const uint32x4_t inside = vandq_u32(vcgeq_f32(x, lo), vcleq_f32(x, hi));
+    return vreinterpretq_f32_u32(vandq_u32(inside, vreinterpretq_u32_f32(v)));
+  }
+
+  static I gather_u32(const uint8_t* base, I off, int32_t last_word) {
+    int32_t o[4];
+    uint32_t w[4];
+    vst1q_s32(o, off);
+    for (int k = 0; k < 4; ++k) {
+      const int32_t read_at = o[k] < last_word ? o[k] : last_word;
+      __builtin_memcpy(&w[k], base + read_at, 4);
+      w[k] >>= 8 * (o[k] - read_at);
+    }
+    return vreinterpretq_s32_u32(vld1q_u32(w));
+  }
+  static F byte_to_float(I word, int shift) {
+    const uint32x4_t bytes =
+        vandq_u32(vshlq_u32(vreinterpretq_u32_s32(word), vdupq_n_s32(-shift)), vdupq_n_u32(0xff));
+    return vcvtq_f32_u32(bytes);
+  }
+  static F gather_f32(const float* base, I off) {
+    int32_t o[4];
+    vst1q_s32(o, off);
+    const float v[4] = {base[o[0]], base[o[1]], base[o[2]], base[o[3]]};
+    return vld1q_f32(v);
+  }
+  static F load_u8(const uint8_t* p) {
+    uint32_t four;
+    __builtin_memcpy(&four, p, 4);
+    const uint8x8_t b = vreinterpret_u8_u32(vdup_n_u32(four));
+    return vcvtq_f32_u32(vmovl_u16(vget_low_u16(vmovl_u8(b))));
+  }
+
+  static void store_interleaved3(float* dst, F a, F b, F c) { vst3q_f32(dst, float32x4x3_t{{a, b, c}}); }
+  // Clamp, round half to even, narrow to 4 bytes.
+  static uint8x8_t pack_u8(F v) {
+    const uint16x4_t w = vqmovun_s32(vcvtnq_s32_f32(max(min(v, set1(255.f)), set1(0.f))));
+    return vqmovn_u16(vcombine_u16(w, w));
+  }
+  static void store_u8(uint8_t* dst, F v) {
+    const uint32_t four = vget_lane_u32(vreinterpret_u32_u8(pack_u8(v)), 0);
+    __builtin_memcpy(dst, &four, 4);
+  }
+  static void store_interleaved3_u8(uint8_t* dst, F a, F b, F c) {
+    uint8_t pa[8], pb[8], pc[8];
+    vst1_u8(pa, pack_u8(a));
+    vst1_u8(pb, pack_u8(b));
+    vst1_u8(pc, pack_u8(c));
+    for (int k = 0; k < 4; ++k) {
+      dst[3 * k + 0] = pa[k];
+      dst[3 * k + 1] = pb[k];
+      dst[3 * k + 2] = pc[k];
+    }
+  }
+  static void store_gt_u8(uint8_t* dst, F v, F t) {
+    const uint32x4_t ones = vandq_u32(vcgtq_f32(v, t), vdupq_n_u32(1));
+    const uint16x4_t w = vmovn_u32(ones);
+    const uint32_t four = vget_lane_u32(vreinterpret_u32_u8(vmovn_u16(vcombine_u16(w, w))), 0);
+    __builtin_memcpy(dst, &four, 4);
+  }
+};
+
+}  // namespace
+}  // namespace edgevision::simd

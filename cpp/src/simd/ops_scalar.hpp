@@ -1,0 +1,75 @@
+// Scalar "vector" of one lane: the reference every SIMD path must equal bit for bit.
+// Kernels are templates over an Ops type; this one also handles every row tail.
+#pragma once
+
+#include <cstdint>
+
+namespace edgevision::simd {
+namespace {  // internal linkage: one private copy per ISA translation unit
+
+struct ScalarOps {
+  static constexpr int kLanes = 1;
+  using F = float;
+  using I = int32_t;
+
+  static F load(const float* p) { return *p; }
+  static void store(float* p, F v) { *p = v; }
+  static F set1(float v) { return v; }
+  static F iota() { return 0.0f; }
+  static F add(F a, F b) { return a + b; }
+  static F sub(F a, F b) { return a - b; }
+  static F mul(F a, F b) { return a * b; }
+  // Operand order as x86 minps/maxps: with a NaN, the second operand is returned.
+  static F min(F a, F b) { return a < b ? a : b; }
+  static F max(F a, F b) { return a > b ? a : b; }
+  static F floor(F a) { return __builtin_floorf(a); }
+  // `a` must already be integral and within int32 range.
+  static I to_int(F a) { return static_cast<int32_t>(a); }
+
+  static I loadi(const int32_t* p) { return *p; }
+  static I seti(int32_t v) { return v; }
+  static I addi(I a, I b) { return a + b; }
+  static I mulli(I a, I b) { return a * b; }
+  static I mini(I a, I b) { return a < b ? a : b; }
+  static I maxi(I a, I b) { return a > b ? a : b; }
+
+  // v where lo <= x <= hi, else 0.
+  static F keep_if_within(F v, I x, I lo, I hi) { return (x >= lo && x <= hi) ? v : 0.0f; }
+  static F keep_if_within(F v, F x, F lo, F hi) { return (x >= lo && x <= hi) ? v : 0.0f; }
+
+  // Reads the 4 bytes at base + off, or, where that would pass `last_word` (the last
+  // offset from which 4 bytes are readable), the 4 bytes ending there, shifted so
+  // that byte 0 is still the one at `off`. Never reads outside the image.
+  static I gather_u32(const uint8_t* base, I off, int32_t last_word) {
+    const int32_t read_at = off < last_word ? off : last_word;
+    uint32_t word;
+    __builtin_memcpy(&word, base + read_at, 4);
+    return static_cast<int32_t>(word >> (8 * (off - read_at)));
+  }
+  static F byte_to_float(I word, int shift) {
+    return static_cast<float>((static_cast<uint32_t>(word) >> shift) & 0xffu);
+  }
+  static F gather_f32(const float* base, I off) { return base[off]; }
+  static F load_u8(const uint8_t* p) { return static_cast<float>(*p); }
+
+  static void store_interleaved3(float* dst, F a, F b, F c) {
+    dst[0] = a;
+    dst[1] = b;
+    dst[2] = c;
+  }
+  // Round half to even (the default FP mode, as the SIMD conversions do), saturated.
+  static uint8_t round_u8(F v) {
+    return static_cast<uint8_t>(__builtin_nearbyintf(max(min(v, 255.0f), 0.0f)));
+  }
+  static void store_u8(uint8_t* dst, F v) { *dst = round_u8(v); }
+  static void store_interleaved3_u8(uint8_t* dst, F a, F b, F c) {
+    dst[0] = round_u8(a);
+    dst[1] = round_u8(b);
+    dst[2] = round_u8(c);
+  }
+  // 1 where v > t, else 0.
+  static void store_gt_u8(uint8_t* dst, F v, F t) { *dst = v > t ? 1 : 0; }
+};
+
+}  // namespace
+}  // namespace edgevision::simd

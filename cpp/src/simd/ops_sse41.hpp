@@ -1,0 +1,108 @@
+// SSE4.1 lanes (4 floats) behind the interface of ScalarOps; compiled with -msse4.1 only.
+#pragma once
+
+#include <smmintrin.h>
+
+#include <cstdint>
+
+namespace edgevision::simd {
+namespace {  // internal linkage: one private copy per ISA translation unit
+
+struct Sse41Ops {
+  static constexpr int kLanes = 4;
+  using F = __m128;
+  using I = __m128i;
+
+  static F load(const float* p) { return _mm_loadu_ps(p); }
+  static void store(float* p, F v) { _mm_storeu_ps(p, v); }
+  static F set1(float v) { return _mm_set1_ps(v); }
+  static F iota() { return _mm_setr_ps(0.f, 1.f, 2.f, 3.f); }
+  static F add(F a, F b) { return _mm_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm_mul_ps(a, b); }
+  static F min(F a, F b) { return _mm_min_ps(a, b); }
+  static F max(F a, F b) { return _mm_max_ps(a, b); }
+  static F floor(F a) { return _mm_floor_ps(a); }
+  static I to_int(F a) { return _mm_cvttps_epi32(a); }
+
+  static I loadi(const int32_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+  static I seti(int32_t v) { return _mm_set1_epi32(v); }
+  static I addi(I a, I b) { return _mm_add_epi32(a, b); }
+  static I mulli(I a, I b) { return _mm_mullo_epi32(a, b); }
+  static I mini(I a, I b) { return _mm_min_epi32(a, b); }
+  static I maxi(I a, I b) { return _mm_max_epi32(a, b); }
+
+  static F keep_if_within(F v, I x, I lo, I hi) {
+    const I outside = _mm_or_si128(_mm_cmplt_epi32(x, lo), _mm_cmpgt_epi32(x, hi));
+    return _mm_andnot_ps(_mm_castsi128_ps(outside), v);
+  }
+  static F keep_if_within(F v, F x, F lo, F hi) {
+    return _mm_and_ps(_mm_and_ps(_mm_cmpge_ps(x, lo), _mm_cmple_ps(x, hi)), v);
+  }
+
+  static I gather_u32(const uint8_t* base, I off, int32_t last_word) {
+    alignas(16) int32_t o[4];
+    alignas(16) uint32_t w[4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(o), off);
+    for (int k = 0; k < 4; ++k) {
+      const int32_t read_at = o[k] < last_word ? o[k] : last_word;
+      __builtin_memcpy(&w[k], base + read_at, 4);
+      w[k] >>= 8 * (o[k] - read_at);
+    }
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(w));
+  }
+  static F byte_to_float(I word, int shift) {
+    const I bytes = _mm_and_si128(_mm_srl_epi32(word, _mm_cvtsi32_si128(shift)), _mm_set1_epi32(0xff));
+    return _mm_cvtepi32_ps(bytes);
+  }
+  static F gather_f32(const float* base, I off) {
+    alignas(16) int32_t o[4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(o), off);
+    return _mm_setr_ps(base[o[0]], base[o[1]], base[o[2]], base[o[3]]);
+  }
+  static F load_u8(const uint8_t* p) {
+    int32_t four;
+    __builtin_memcpy(&four, p, 4);
+    return _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(four)));
+  }
+
+  // a0 b0 c0 a1 | b1 c1 a2 b2 | c2 a3 b3 c3
+  static void store_interleaved3(float* dst, F a, F b, F c) {
+    const F ab_lo = _mm_unpacklo_ps(a, b);  // a0 b0 a1 b1
+    const F ab_hi = _mm_unpackhi_ps(a, b);  // a2 b2 a3 b3
+    const F c0c0a1a1 = _mm_shuffle_ps(c, ab_lo, _MM_SHUFFLE(2, 2, 0, 0));
+    const F b1b1c1c1 = _mm_shuffle_ps(ab_lo, c, _MM_SHUFFLE(1, 1, 3, 3));
+    const F c2c2a3a3 = _mm_shuffle_ps(c, ab_hi, _MM_SHUFFLE(2, 2, 2, 2));
+    const F b3b3c3c3 = _mm_shuffle_ps(ab_hi, c, _MM_SHUFFLE(3, 3, 3, 3));
+    _mm_storeu_ps(dst, _mm_shuffle_ps(ab_lo, c0c0a1a1, _MM_SHUFFLE(2, 0, 1, 0)));
+    _mm_storeu_ps(dst + 4, _mm_shuffle_ps(b1b1c1c1, ab_hi, _MM_SHUFFLE(1, 0, 2, 0)));
+    _mm_storeu_ps(dst + 8, _mm_shuffle_ps(c2c2a3a3, b3b3c3c3, _MM_SHUFFLE(2, 0, 2, 0)));
+  }
+  // Clamp, round half to even (MXCSR default), pack to 4 bytes.
+  static int32_t pack_u8(F v) {
+    const I i = _mm_cvtps_epi32(max(min(v, set1(255.f)), set1(0.f)));
+    const I w = _mm_packus_epi32(i, i);
+    return _mm_cvtsi128_si32(_mm_packus_epi16(w, w));
+  }
+  static void store_u8(uint8_t* dst, F v) {
+    const int32_t four = pack_u8(v);
+    __builtin_memcpy(dst, &four, 4);
+  }
+  static void store_interleaved3_u8(uint8_t* dst, F a, F b, F c) {
+    const int32_t pa = pack_u8(a), pb = pack_u8(b), pc = pack_u8(c);
+    for (int k = 0; k < 4; ++k) {
+      dst[3 * k + 0] = static_cast<uint8_t>(pa >> (8 * k));
+      dst[3 * k + 1] = static_cast<uint8_t>(pb >> (8 * k));
+      dst[3 * k + 2] = static_cast<uint8_t>(pc >> (8 * k));
+    }
+  }
+  static void store_gt_u8(uint8_t* dst, F v, F t) {
+    const I ones = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(v, t)), _mm_set1_epi32(1));
+    const I w = _mm_packus_epi32(ones, ones);
+    const int32_t four = _mm_cvtsi128_si32(_mm_packus_epi16(w, w));
+    __builtin_memcpy(dst, &four, 4);
+  }
+};
+
+}  // namespace
+}  // namespace edgevision::simd

@@ -1,0 +1,18 @@
+// The avx2 instantiation of every kernel (compile flags for this file are set in CMakeLists.txt).
+#include "simd/ops_scalar.hpp"
+#include "simd/ops_avx2.hpp"
+
+#include "kernels/blend.inl"
+#include "kernels/blur.inl"
+#include "kernels/kernel_table.hpp"
+#include "kernels/resample_mask.inl"
+
+namespace edgevision::kernels {
+
+extern const KernelTable k_avx2_kernels = {
+    &sample_image<simd::Avx2Ops>,    &resample_mask_separable<simd::Avx2Ops>,
+    &resample_mask_affine<simd::Avx2Ops>, &box_downsample<simd::Avx2Ops>,
+    &gaussian_blur<simd::Avx2Ops>,   &blend<simd::Avx2Ops>,
+};
+
+}  // namespace edgevision::kernels

@@ -1,0 +1,18 @@
+// The neon instantiation of every kernel (compile flags for this file are set in CMakeLists.txt).
+#include "simd/ops_scalar.hpp"
+#include "simd/ops_neon.hpp"
+
+#include "kernels/blend.inl"
+#include "kernels/blur.inl"
+#include "kernels/kernel_table.hpp"
+#include "kernels/resample_mask.inl"
+
+namespace edgevision::kernels {
+
+extern const KernelTable k_neon_kernels = {
+    &sample_image<simd::NeonOps>,    &resample_mask_separable<simd::NeonOps>,
+    &resample_mask_affine<simd::NeonOps>, &box_downsample<simd::NeonOps>,
+    &gaussian_blur<simd::NeonOps>,   &blend<simd::NeonOps>,
+};
+
+}  // namespace edgevision::kernels

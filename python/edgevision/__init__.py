@@ -1,0 +1,20 @@
+"""edgevision: on-device vision models from Python, with native pre- and post-processing."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import kernels
+from ._native import Rect, Transform
+
+try:
+    __version__ = version("edgevision")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = ["Rect", "Transform", "build_info", "kernels", "__version__"]
+
+
+def build_info() -> dict:
+    """How the native core was built and which SIMD path it runs (``"isa"``)."""
+    from ._native import build_info as native_build_info
+
+    return {"version": __version__, **native_build_info()}

@@ -1,0 +1,151 @@
+"""Native image kernels: model-input tensors from frames, masks back to frames, compositing.
+
+Conventions shared by every kernel:
+
+* Images are ``H x W x 3`` or ``H x W x 4`` ``uint8`` arrays, RGB unless
+  ``channel_order="bgr"``. Strided views (crops, ``[:, ::2]``) are read in place;
+  negative strides and a non-contiguous channel axis are rejected.
+* Every size is ``(width, height)``, like OpenCV's ``dsize``.
+* Pixel coordinates put the centre of pixel ``i`` at ``i`` (OpenCV's convention).
+  A :class:`Transform` maps tensor pixel coordinates to image pixel coordinates;
+  it is exactly the sampling map the kernel used.
+* Tensors are RGB; a fourth (alpha) input channel is dropped.
+* Kernels release the GIL and keep no state between calls: they are thread-safe.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Sequence, Union
+
+import numpy as np
+
+from . import _native
+from ._native import Rect, Transform
+
+__all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite"]
+
+Size = tuple[int, int]
+ValueRange = tuple[float, float]
+Color = Sequence[int]
+
+
+def letterbox(
+    image: np.ndarray,
+    size: Size,
+    *,
+    keep_aspect: bool = True,
+    value_range: ValueRange = (0.0, 1.0),
+    layout: Literal["nhwc", "nchw"] = "nhwc",
+    border: Literal["zero", "replicate"] = "zero",
+    sampling: Literal["opencv", "mediapipe"] = "opencv",
+    dtype: Literal["float32", "uint8"] = "float32",
+    channel_order: Literal["rgb", "bgr"] = "rgb",
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, Transform]:
+    """Resize a whole frame into a model input tensor of ``size = (width, height)``.
+
+    Returns ``(tensor, transform)``: ``tensor`` is ``[1, h, w, 3]`` (``"nhwc"``) or
+    ``[1, 3, h, w]`` (``"nchw"``), float32 with pixel values mapped linearly from
+    ``[0, 255]`` onto ``value_range`` (``(-1, 1)`` gives ``p / 127.5 - 1``), or uint8
+    holding the resampled pixels rounded to nearest (``value_range`` is then ignored).
+
+    ``sampling="opencv"`` (default) equals ``cv2.resize(INTER_LINEAR)`` of the image to
+    ``(round(W*s), round(H*s))`` with ``s = min(w/W, h/H)``, centred with padding of
+    ``(w - new_w) // 2`` on the left and ``(h - new_h) // 2`` on top, as
+    ``cv2.copyMakeBorder`` would (``border="zero"``: pixel value 0;
+    ``"replicate"``: edge pixels). With ``keep_aspect=False`` the frame is stretched.
+
+    ``sampling="mediapipe"`` reproduces MediaPipe's ImageToTensor: the image (padded to
+    the tensor's aspect ratio when ``keep_aspect``) is sampled at integer positions,
+    tensor pixel ``(j, i)`` reading image position
+    ``(cx + (j/w - 0.5)*roi_w, cy + (i/h - 0.5)*roi_h)``; taps outside the image read 0
+    (``border="zero"``) or the nearest edge pixel (``"replicate"``).
+
+    ``out``: a C-contiguous, writeable array of the result's shape and dtype to fill
+    (reuse it across frames to avoid allocating).
+    """
+    return _native.letterbox(
+        image, size, keep_aspect, value_range, layout, border, sampling, dtype, channel_order, out
+    )
+
+
+def warp_roi(
+    image: np.ndarray,
+    rect: Rect,
+    size: Size,
+    *,
+    keep_aspect: bool = True,
+    value_range: ValueRange = (0.0, 1.0),
+    layout: Literal["nhwc", "nchw"] = "nhwc",
+    border: Literal["replicate", "zero"] = "replicate",
+    dtype: Literal["float32", "uint8"] = "float32",
+    channel_order: Literal["rgb", "bgr"] = "rgb",
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, Transform]:
+    """Crop the rotated rectangle ``rect`` (pixels, radians) into a tensor of ``size``.
+
+    Matches MediaPipe's ImageToTensor with a region of interest: with
+    ``keep_aspect`` the rect is first grown to the tensor's aspect ratio; tensor pixel
+    ``(j, i)`` then samples image position
+    ``C + R(rotation) @ ((j/w - 0.5) * rect_w, (i/h - 0.5) * rect_h)`` with
+    ``R(a) = [[cos a, -sin a], [sin a, cos a]]`` (image y axis points down, so a
+    positive rotation turns the crop clockwise on screen). Bilinear; taps outside
+    the image read the nearest edge pixel (``"replicate"``) or 0 (``"zero"``).
+    Returns ``(tensor, transform)`` as :func:`letterbox` does.
+    """
+    return _native.warp_roi(
+        image, rect, size, keep_aspect, value_range, layout, border, dtype, channel_order, out
+    )
+
+
+def resize_mask(
+    mask: np.ndarray,
+    size: Size,
+    *,
+    transform: Transform | None = None,
+    threshold: float | None = None,
+    border: Literal["replicate", "zero"] = "replicate",
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Bilinear upsample of a float32 mask to ``size = (width, height)``.
+
+    ``mask`` is ``h x w`` float32; a model output shaped ``[1, h, w, 1]``,
+    ``[1, 1, h, w]``, ``[1, h, w]`` or ``[h, w, 1]`` is accepted as is.
+
+    Without ``transform`` it equals ``cv2.resize(mask, size, INTER_LINEAR)``.
+    With the ``transform`` returned by :func:`letterbox` or :func:`warp_roi` (``size`` is
+    then the frame's size) it undoes the letterbox or the rotated crop: frame pixel
+    ``X`` reads the mask at ``transform.inverse().apply(X)`` (rescaled when the mask's
+    resolution differs from the tensor's). Frame pixels outside the transform's content
+    area (more than half a pixel) become 0. Inside, taps beyond the content edge read
+    the edge (``border="replicate"``, so a letterbox undo equals cropping the padding
+    and ``cv2.resize``) or 0 (``border="zero"``, MediaPipe's pose-mask warp, which has
+    no half-pixel cut).
+
+    ``threshold``: return a uint8 0/1 mask, ``1`` where the value is ``> threshold``,
+    computed in the same pass.
+    """
+    return _native.resize_mask(mask, size, transform, threshold, border, out)
+
+
+def composite(
+    image: np.ndarray,
+    mask: np.ndarray,
+    background: Union[Color, np.ndarray, Literal["blur"]],
+    *,
+    blur_sigma: float = 8.0,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Blend ``image`` over a background where ``mask`` is the foreground weight.
+
+    ``out = round(bg + (image - bg) * m)`` per channel, uint8, shaped like ``image``
+    (an alpha channel is copied from ``image``). ``mask`` is ``H x W`` float32 in
+    ``[0, 1]`` (values outside are clipped) or uint8 where non-zero means foreground.
+
+    ``background`` is a colour (one value per colour channel, in the image's channel
+    order), an image of the frame's size (3 or 4 channels, alpha ignored), or
+    ``"blur"``: the frame blurred with a Gaussian of ``blur_sigma`` pixels, computed at
+    reduced resolution and kept within 2/255 mean absolute difference of
+    ``cv2.GaussianBlur`` (reflect-101 borders).
+    """
+    return _native.composite(image, mask, background, float(blur_sigma), out)
