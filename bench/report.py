@@ -351,7 +351,7 @@ def build_cases(inputs: Inputs, *, peers: bool = True) -> list[Case]:
 
 
 def _time_together(
-    fns: Sequence[Callable[[], Any]], budget_s: float, min_runs: int, blocks: int = 4
+    fns: Sequence[Callable[[], Any]], budget_s: float, min_runs: int, blocks: int = 5
 ) -> list[list[float]]:
     """Per-call times (s) of each callable, run in alternating blocks of ~budget_s/blocks."""
     for fn in fns:  # warm-up: first-touch page faults, caches, lazy init
@@ -381,7 +381,7 @@ def _time_together(
 def measure(
     frame: Optional[np.ndarray] = None,
     *,
-    budget_s: float = 0.3,
+    budget_s: float = 0.5,
     min_runs: int = 20,
     peers: bool = True,
     single_thread: bool = True,
@@ -488,7 +488,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     import json  # noqa: PLC0415
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--budget", type=float, default=0.3, help="seconds per callable per case (default 0.3)")
+    ap.add_argument("--budget", type=float, default=0.5, help="seconds per callable per case (default 0.5)")
     ap.add_argument("--min-runs", type=int, default=20, help="minimum timed calls per callable (default 20)")
     ap.add_argument("--no-peers", action="store_true", help="time edgevision only")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")

@@ -1,0 +1,98 @@
+// The scalar kernels against a naive double-precision bilinear written from the formulas.
+#include <cmath>
+
+#include "check.hpp"
+#include "edgevision/image_to_tensor.hpp"
+#include "edgevision/isa.hpp"
+#include "edgevision/resize_mask.hpp"
+#include "fixtures.hpp"
+
+using namespace edgevision;
+using namespace edgevision::testing;
+
+namespace {
+
+// Pixel (x, y, c) with per-tap border: zero outside, or the nearest edge pixel.
+double tap(const ImageView& img, int x, int y, int c, Border border) {
+  if (border == Border::zero && (x < 0 || y < 0 || x >= img.width || y >= img.height)) return 0.0;
+  x = x < 0 ? 0 : (x >= img.width ? img.width - 1 : x);
+  y = y < 0 ? 0 : (y >= img.height ? img.height - 1 : y);
+  return img.data[y * img.row_stride + x * img.pixel_stride + c];
+}
+
+double bilinear(const ImageView& img, double x, double y, int c, Border border) {
+  const double fx = std::floor(x), fy = std::floor(y);
+  const int x0 = static_cast<int>(fx), y0 = static_cast<int>(fy);
+  const double ax = x - fx, ay = y - fy;
+  return (1 - ay) * ((1 - ax) * tap(img, x0, y0, c, border) + ax * tap(img, x0 + 1, y0, c, border)) +
+         ay * ((1 - ax) * tap(img, x0, y0 + 1, c, border) + ax * tap(img, x0 + 1, y0 + 1, c, border));
+}
+
+}  // namespace
+
+TEST(warp_roi_matches_naive_bilinear) {
+  force_isa(Isa::scalar);
+  const OwnedImage img = random_image(37, 23, 3, 4, 3, 7);
+  for (Border border : {Border::zero, Border::replicate}) {
+    for (double angle : {0.0, 0.4, -2.5, 3.14159}) {
+      const Rect rect{18.0, 10.0, 30.0, 20.0, angle};
+      TensorSpec spec;
+      spec.size = {19, 13};
+      spec.border = border;
+      std::vector<float> out(spec.elements());
+      warp_roi(img.view, rect, spec, false, out.data());
+      const double c = std::cos(angle), s = std::sin(angle);
+      double worst = 0;
+      for (int i = 0; i < 13; ++i)
+        for (int j = 0; j < 19; ++j) {
+          const double u = (j / 19.0 - 0.5) * 30.0, v = (i / 13.0 - 0.5) * 20.0;
+          const double x = 18.0 + c * u - s * v, y = 10.0 + s * u + c * v;
+          for (int ch = 0; ch < 3; ++ch) {
+            const double want = bilinear(img.view, x, y, ch, border) / 255.0;
+            worst = std::fmax(worst, std::fabs(want - out[(i * 19 + j) * 3 + ch]));
+          }
+        }
+      // float32 sample positions: a few 1e-5 pixels on a random image's 255-level steps
+      CHECK_MSG(worst < 2e-4, "max error " + std::to_string(worst));
+    }
+  }
+}
+
+TEST(letterbox_opencv_mode_pads_and_scales) {
+  force_isa(Isa::scalar);
+  const OwnedImage img = random_image(40, 20, 3, 3, 0, 11);
+  TensorSpec spec;
+  spec.size = {16, 16};
+  std::vector<float> out(spec.elements());
+  const Transform t = letterbox(img.view, spec, true, Sampling::opencv, out.data());
+  const PixelRect c = t.content();
+  CHECK(c.x0 == 0 && c.x1 == 16 && c.y0 == 4 && c.y1 == 12);
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 16; ++j) {
+      const bool inside = i >= 4 && i < 12;
+      const double x = (j + 0.5) * 2.5 - 0.5, y = (i - 4 + 0.5) * 2.5 - 0.5;
+      for (int ch = 0; ch < 3; ++ch) {
+        const double want = inside ? bilinear(img.view, x, y, ch, Border::replicate) / 255.0 : 0.0;
+        CHECK(std::fabs(want - out[(i * 16 + j) * 3 + ch]) < 1e-5);
+      }
+    }
+}
+
+TEST(tiny_images_and_masks_stay_in_bounds) {
+  // A single RGB pixel spans 3 bytes: 4-byte reads must not leave it (ASan checks).
+  for (Isa isa : supported_isas()) {
+    force_isa(isa);
+    const OwnedImage one = random_image(1, 1, 3, 3, 0, 3);
+    TensorSpec spec;
+    spec.size = {5, 3};
+    std::vector<float> out(spec.elements());
+    letterbox(one.view, spec, true, Sampling::mediapipe, out.data());
+    warp_roi(one.view, Rect{0, 0, 4, 4, 1.0}, spec, true, out.data());
+    const OwnedMask mask = random_mask(1, 1, 1, 5);
+    std::vector<float> big(7 * 9);
+    MaskResize options;
+    options.size = {7, 9};
+    resize_mask(mask.view, options, big.data());
+    for (float v : big) CHECK(std::fabs(v - mask.buffer[0]) < 1e-6f);
+  }
+}

@@ -1,0 +1,113 @@
+// Every SIMD path gives exactly the scalar result, on sizes around the vector widths, odd
+// strides, 3 and 4 channels, both layouts and both element types.
+#include <cstring>
+#include <string>
+
+#include "check.hpp"
+#include "edgevision/composite.hpp"
+#include "edgevision/image_to_tensor.hpp"
+#include "edgevision/isa.hpp"
+#include "edgevision/resize_mask.hpp"
+#include "fixtures.hpp"
+
+using namespace edgevision;
+using namespace edgevision::testing;
+
+namespace {
+
+template <class Run>
+void expect_all_paths_equal(const char* what, size_t bytes, Run run) {
+  std::vector<uint8_t> reference(bytes), got(bytes);
+  force_isa(Isa::scalar);
+  run(reference.data());
+  for (Isa isa : supported_isas()) {
+    if (isa == Isa::scalar) continue;
+    force_isa(isa);
+    std::memset(got.data(), 0xAB, bytes);
+    run(got.data());
+    CHECK_MSG(std::memcmp(reference.data(), got.data(), bytes) == 0, std::string(what) + " on " + isa_name(isa));
+  }
+  unforce_isa();
+}
+
+const int kWidths[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 67};
+
+}  // namespace
+
+TEST(image_to_tensor_paths_match_scalar) {
+  uint32_t seed = 1;
+  for (int w : kWidths) {
+    for (int channels : {3, 4}) {
+      const OwnedImage img = random_image(w + 3, w / 2 + 2, channels, channels + (w % 3 == 0 ? 2 : 0), w % 2, seed++);
+      for (Layout layout : {Layout::nhwc, Layout::nchw}) {
+        for (ElementType type : {ElementType::float32, ElementType::uint8}) {
+          for (Border border : {Border::zero, Border::replicate}) {
+            TensorSpec spec;
+            spec.size = {w, w % 5 + 3};
+            spec.layout = layout;
+            spec.type = type;
+            spec.border = border;
+            spec.bgr_input = (w % 2) == 0;
+            spec.range_lo = -1.0f;
+            const size_t bytes = spec.elements() * (type == ElementType::float32 ? 4 : 1);
+            for (Sampling s : {Sampling::opencv, Sampling::mediapipe})
+              expect_all_paths_equal("letterbox", bytes, [&](uint8_t* out) { letterbox(img.view, spec, true, s, out); });
+            const Rect rect{w * 0.7, w * 0.3, w * 1.3 + 1, w * 0.8 + 1, 0.1 * w - 2};
+            expect_all_paths_equal("warp_roi", bytes, [&](uint8_t* out) { warp_roi(img.view, rect, spec, true, out); });
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(resize_mask_paths_match_scalar) {
+  uint32_t seed = 100;
+  for (int w : kWidths) {
+    const OwnedMask mask = random_mask(w + 2, w / 3 + 1, 1 + w % 2, seed++);
+    const Size out{3 * w + 1, 2 * w + 3};
+    const Transform letterboxed = letterbox_transform(out, {mask.view.width, mask.view.height}, true, Sampling::opencv);
+    const Transform rotated = roi_transform(Rect{w * 1.5, w * 0.9, w * 2.0, w * 1.5, 0.7}, out,
+                                            {mask.view.width, mask.view.height}, true);
+    for (const Transform* t : {static_cast<const Transform*>(nullptr), &letterboxed, &rotated}) {
+      for (Border border : {Border::zero, Border::replicate}) {
+        for (bool thresholded : {false, true}) {
+          MaskResize options;
+          options.size = out;
+          options.transform = t;
+          options.border = border;
+          if (thresholded) options.threshold = 0.5f;
+          const size_t bytes = size_t(out.width) * out.height * (thresholded ? 1 : 4);
+          expect_all_paths_equal("resize_mask", bytes, [&](uint8_t* dst) { resize_mask(mask.view, options, dst); });
+        }
+      }
+    }
+  }
+}
+
+TEST(composite_paths_match_scalar) {
+  uint32_t seed = 200;
+  for (int w : kWidths) {
+    for (int channels : {3, 4}) {
+      const OwnedImage img = random_image(w, w % 7 + 1, channels, channels + (w % 2), 0, seed++);
+      const OwnedImage other = random_image(w, w % 7 + 1, 3, 3, 1, seed++);
+      const OwnedMask mask = random_mask(w, w % 7 + 1, 1 + w % 2, seed++);
+      const size_t bytes = size_t(w) * (w % 7 + 1) * channels;
+      CompositeMask m;
+      m.weights = mask.view;
+      for (float sigma : {1.0f, 3.0f, 8.0f}) {
+        Background blur;
+        blur.kind = Background::Kind::blur;
+        blur.blur_sigma = sigma;
+        expect_all_paths_equal("composite blur", bytes, [&](uint8_t* out) { composite(img.view, m, blur, out); });
+      }
+      Background color;
+      color.color[0] = 10, color.color[1] = 200, color.color[2] = 77;
+      expect_all_paths_equal("composite colour", bytes, [&](uint8_t* out) { composite(img.view, m, color, out); });
+      Background image;
+      image.kind = Background::Kind::image;
+      image.image = other.view;
+      expect_all_paths_equal("composite image", bytes, [&](uint8_t* out) { composite(img.view, m, image, out); });
+    }
+  }
+}
