@@ -104,8 +104,8 @@ void blurred_low_res(const ImageView& image, int32_t last_word, const BlurPlan& 
 
 void composite(const ImageView& image, const CompositeMask& mask, const Background& background, uint8_t* out) {
   thread_local Scratch scratch;
-  thread_local std::vector<int32_t> fg_off, mask_off, bg_off, up_ints;
-  thread_local std::vector<float> color_row, low, up_floats;
+  thread_local std::vector<int32_t> fg_off, bg_off, up_ints;
+  thread_local std::vector<float> color_row, mask_row, low, up_floats;
 
   const ReadableImage fg(image);
   const int W = image.width, H = image.height, C = image.channels;
@@ -117,27 +117,17 @@ void composite(const ImageView& image, const CompositeMask& mask, const Backgrou
   element_offsets(fg.view(), W, C, fg_off);
   job.fg_elem_off = fg_off.empty() ? nullptr : fg_off.data();
 
-  // The mask is read per element (k = x * C + c) at column offset x * col_stride.
-  uint8_t tiny_mask[4] = {0, 0, 0, 0};
-  mask_off.resize(row_n);
   if (mask.weights.data != nullptr) {
     job.mask_f32 = mask.weights.data;
     job.mask_row_stride = mask.weights.row_stride;
-    for (size_t k = 0; k < row_n; ++k) mask_off[k] = static_cast<int32_t>((k / C) * mask.weights.col_stride);
+    job.mask_col_stride = mask.weights.col_stride;
   } else {
-    const PlaneView<uint8_t>& b = mask.binary;
-    const int64_t span = (b.height - 1) * b.row_stride + (b.width - 1) * b.col_stride + 1;
-    job.mask_u8 = b.data;
-    job.mask_row_stride = b.row_stride;
-    job.mask_last_word = static_cast<int32_t>(span - 4);
-    if (span < 4) {  // a 4-byte read must stay inside: use a padded copy
-      for (int64_t k = 0; k < span; ++k) tiny_mask[k] = b.data[k];
-      job.mask_u8 = tiny_mask;
-      job.mask_last_word = 0;
-    }
-    for (size_t k = 0; k < row_n; ++k) mask_off[k] = static_cast<int32_t>((k / C) * b.col_stride);
+    job.mask_u8 = mask.binary.data;
+    job.mask_row_stride = mask.binary.row_stride;
+    job.mask_col_stride = mask.binary.col_stride;
   }
-  job.mask_elem_off = mask_off.data();
+  mask_row.resize(row_n);
+  job.mask_row = mask_row.data();
 
   const ReadableImage bg(background.kind == Background::Kind::image ? background.image : image);
   switch (background.kind) {

@@ -18,6 +18,17 @@ inline typename V::F load_image_elements(const ImageView& img, const int32_t* el
   return V::byte_to_float(V::gather_u32(img.data, off, last_word), 0);
 }
 
+// The mask value of each pixel repeated for its channels, so the blend reads it contiguously.
+inline void expand_mask_row(const BlendJob& job, int y) {
+  const int C = job.fg.channels;
+  float* row = job.mask_row;
+  for (int x = 0; x < job.fg.width; ++x) {
+    const int64_t at = y * job.mask_row_stride + x * job.mask_col_stride;
+    const float m = job.mask_f32 != nullptr ? job.mask_f32[at] : static_cast<float>(job.mask_u8[at]);
+    for (int c = 0; c < C; ++c) row[x * C + c] = m;
+  }
+}
+
 template <class V>
 void upsample_low_row(const BlendJob& job, int low_row, float* dst, int k_begin, int k_end) {
   const float* src = job.low + int64_t{low_row} * job.low_row_elems;
@@ -34,7 +45,6 @@ void blend_span(const BlendJob& job, int y, const float* top, const float* botto
   const F zero = V::set1(0.0f), one = V::set1(1.0f);
   const int row_n = job.fg.width * job.fg.channels;
   uint8_t* out = job.out + int64_t{y} * row_n;
-  const float* mask_f32 = job.mask_f32 ? job.mask_f32 + y * job.mask_row_stride : nullptr;
   F wy0 = zero, wy1 = zero;
   if (job.background == BackgroundKind::upsampled) {
     wy0 = V::set1(job.up_row_w0[y]);
@@ -42,13 +52,7 @@ void blend_span(const BlendJob& job, int y, const float* top, const float* botto
   }
   for (int k = k_begin; k < k_end; k += V::kLanes) {
     const F fg = load_image_elements<V>(job.fg, job.fg_elem_off, job.fg_last_word, y, k);
-    F m;
-    if (mask_f32 != nullptr) {
-      m = V::gather_f32(mask_f32, V::loadi(job.mask_elem_off + k));
-    } else {
-      const auto off = V::addi(V::seti(static_cast<int32_t>(y * job.mask_row_stride)), V::loadi(job.mask_elem_off + k));
-      m = V::byte_to_float(V::gather_u32(job.mask_u8, off, job.mask_last_word), 0);
-    }
+    F m = V::load(job.mask_row + k);
     m = V::max(V::min(m, one), zero);
     F bg;
     switch (job.background) {
@@ -73,10 +77,10 @@ void blend(const BlendJob& job) {
   const int row_vec = row_n - row_n % V::kLanes;
   RowPairCache cache(job.cache, job.cache + row_n);
   auto upsample = [&](int low_row, float* dst) {
-    upsample_low_row<V>(job, low_row, dst, 0, row_vec);
-    upsample_low_row<simd::ScalarOps>(job, low_row, dst, row_vec, row_n);
+    upsample_low_row<simd::ScalarOps>(job, low_row, dst, 0, row_n);  // once per low-res row
   };
   for (int y = 0; y < job.fg.height; ++y) {
+    expand_mask_row(job, y);
     const float* rows[2] = {nullptr, nullptr};
     if (job.background == BackgroundKind::upsampled) cache.get(job.up_row0[y], job.up_row1[y], rows[0], rows[1], upsample);
     blend_span<V>(job, y, rows[0], rows[1], 0, row_vec);

@@ -46,7 +46,6 @@ void box_downsample(const BoxDownsampleJob& job) {
   const int n = job.src.width * job.src.channels;
   const int n_vec = n - n % V::kLanes;
   const int low_n = job.low_w * job.src.channels;
-  const int low_vec = low_n - low_n % V::kLanes;
   const float norm = 1.0f / static_cast<float>(job.factor * job.factor);
   for (int ly = 0; ly < job.low_h; ++ly) {
     for (int t = 0; t < job.factor; ++t) {
@@ -55,8 +54,7 @@ void box_downsample(const BoxDownsampleJob& job) {
       accumulate_source_row<simd::ScalarOps>(job, y, t == 0, n_vec, n);
     }
     float* out = job.out + int64_t{ly} * low_n;
-    box_row<V>(job, out, norm, 0, low_vec);
-    box_row<simd::ScalarOps>(job, out, norm, low_vec, low_n);
+    box_row<simd::ScalarOps>(job, out, norm, 0, low_n);  // gathers: scalar loads are faster
   }
 }
 

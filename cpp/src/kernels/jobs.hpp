@@ -84,12 +84,11 @@ struct BlendJob {
   ImageView fg;
   int32_t fg_last_word;
   const int32_t* fg_elem_off;  // null when rows are contiguous
-  // mask: one of the two planes, `mask_elem_off` per element (x * col_stride)
+  // mask: one of the two planes (uint8: non-zero is 1 after clamping)
   const float* mask_f32;
   const uint8_t* mask_u8;
-  int64_t mask_row_stride;
-  int32_t mask_last_word;
-  const int32_t* mask_elem_off;
+  int64_t mask_row_stride, mask_col_stride;
+  float* mask_row;  // scratch, width * channels floats
   BackgroundKind background;
   const float* color_row;  // width * channels
   ImageView bg;

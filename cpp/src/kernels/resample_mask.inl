@@ -46,8 +46,9 @@ void resample_mask_separable(const ResampleMaskJob& job) {
   RowPairCache cache(job.cache, job.cache + width);
   auto interpolate = [&](int src_row, float* dst) {
     const float* row = job.src.data + src_row * job.src.row_stride;
-    resample_row_horizontal<V>(job, row, dst, 0, vector_end);
-    resample_row_horizontal<simd::ScalarOps>(job, row, dst, vector_end, width);
+    // Per-column gathers cost more than scalar loads on current x86 cores; this pass runs
+    // once per source row, the vertical one below for every output pixel.
+    resample_row_horizontal<simd::ScalarOps>(job, row, dst, 0, width);
   };
   for (int i = 0; i < job.height; ++i) {
     const float *top, *bottom;
