@@ -7,34 +7,19 @@ Run::
     python bench/report.py                       # same measurements without pytest (Markdown)
 
 OpenCV runs single-threaded for the whole session. Inputs (1280x720 astronaut frame,
-smooth 256x256 person mask, ...) come from ``report.py`` so both harnesses time the
+smooth 256x256 person mask, ...) come from ``edgevision.speed`` so both harnesses time the
 same data. After the pytest-benchmark tables a short section prints, per group, the
 median speed-up of each edgevision variant over the peer and whether it meets its target.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 
 import pytest
 
-_HERE = pathlib.Path(__file__).resolve().parent
 
 
-def _load_report():
-    """Import bench/report.py whatever pytest's import mode (it is not a package)."""
-    name = "edgevision_bench_report"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _HERE / "report.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-report = _load_report()
+from edgevision import speed as report  # noqa: E402  (shared with `edgevision speed`)
 
 
 def pytest_configure(config):

@@ -78,23 +78,11 @@ class Pipeline:
             assert np.shares_memory(got, buf), "a kernel ignored its out= buffer"
 
 
-def _load_report():
-    import importlib.util  # noqa: PLC0415
-
-    name = "edgevision_bench_report"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _HERE / "report.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def run_video(frames: int = FRAMES, warmup: int = WARMUP) -> dict:
     """Warm up, then run ``frames`` frames; RSS figures in bytes."""
     import edgevision.kernels as ek  # noqa: PLC0415
 
-    report = _load_report()
+    from edgevision import speed as report  # noqa: PLC0415
     base = report.make_frame()
     video = [np.ascontiguousarray(np.roll(base, 8 * k, axis=1)) for k in range(4)]  # moving content
     masks = [report.make_mask(), np.ascontiguousarray(report.make_mask()[:, ::-1])]

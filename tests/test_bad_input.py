@@ -13,7 +13,6 @@ from edgevision.kernels import composite, letterbox, resize_mask, warp_roi
 IMG = np.zeros((20, 30, 3), np.uint8)
 MASK = np.zeros((20, 30), np.float32)
 RECT = Rect(15, 10, 8, 6, 0.2)
-TF = letterbox(np.zeros((40, 60, 3), np.uint8), (16, 16))[1]
 ERRORS = (ValueError, TypeError)
 
 
@@ -151,6 +150,7 @@ def option_cases():
         "inf": (-math.inf, 1.0),
         "one_value": (1.0,),
         "scalar": 1.0,
+        "strings": ("0", "1"),
     }.items():
         yield pytest.param(
             lambda vr=vr: letterbox(IMG, (16, 16), value_range=vr), "value_range", id=f"letterbox-value_range-{name}"
@@ -215,7 +215,11 @@ def scalar_cases():
         )
     for value in [math.nan]:
         yield pytest.param(lambda v=value: resize_mask(MASK, (8, 8), threshold=v), "threshold", id=f"threshold-{value}")
+    # Numbers given as strings are type errors (as in math.sqrt("4")), not parsed.
     yield pytest.param(lambda: resize_mask(MASK, (8, 8), threshold="0.5"), "threshold", id="threshold-string")
+    yield pytest.param(
+        lambda: composite(IMG, MASK, "blur", blur_sigma="8"), "blur_sigma", id="composite-blur_sigma-string"
+    )
     yield pytest.param(lambda: resize_mask(MASK, (8, 8), transform="letterbox"), "transform", id="transform-string")
     yield pytest.param(lambda: resize_mask(MASK, (8, 8), transform=np.eye(3)), "transform", id="transform-ndarray")
 

@@ -199,6 +199,8 @@ def test_resize_mask_plain(mask_size, size, threshold, seed, strided):
     assert got.shape == (size[1], size[0])
     if threshold is None:
         assert got.dtype == np.float32
+        # Bilinear is a convex combination: never outside the mask's own range.
+        assert got.min() >= mask.min() - 1e-6 and got.max() <= mask.max() + 1e-6
         assert_max_diff(got, expected, 1e-5)
     else:
         assert got.dtype == np.uint8
@@ -220,6 +222,7 @@ def test_resize_mask_rotated_undo_zero_border(data, image, tensor_size, mask_sca
     W, H = frame_size(image)
     got = resize_mask(mask, (W, H), transform=tf, border="zero")
     assert got.shape == (H, W) and got.dtype == np.float32
+    assert got.min() >= min(0.0, mask.min()) - 1e-6 and got.max() <= mask.max() + 1e-6
     geometry = warp_roi_geometry(params, tensor_size)
     matrix = roi_matrix(*geometry, tensor_size)
     px, py = undo_map(matrix, tensor_size, (mask_w, mask_h), (W, H))

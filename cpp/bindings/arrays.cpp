@@ -115,36 +115,52 @@ Size parse_size(const py::handle& obj, const char* name) {
 }
 
 namespace {
+std::string option_string(const py::handle& obj, const char* name, const char* choices) {
+  if (!py::isinstance<py::str>(obj))
+    throw py::type_error(std::string(name) + " must be one of " + choices + ", got " + py::repr(obj).cast<std::string>());
+  return obj.cast<std::string>();
+}
 [[noreturn]] void bad_choice(const char* name, const std::string& got, const char* choices) {
   throw py::value_error(std::string(name) + " must be one of " + choices + ", got '" + got + "'");
 }
 }  // namespace
 
-Border parse_border(const std::string& s) {
+bool parse_flag(const py::handle& obj, const char* name) {
+  if (!py::isinstance<py::bool_>(obj) && !py::isinstance(obj, py::module_::import("numpy").attr("bool_")))
+    throw py::type_error(std::string(name) + " must be True or False, got " + py::repr(obj).cast<std::string>());
+  return obj.cast<bool>();
+}
+
+Border parse_border(const py::handle& obj) {
+  const std::string s = option_string(obj, "border", "'zero', 'replicate'");
   if (s == "zero") return Border::zero;
   if (s == "replicate") return Border::replicate;
   bad_choice("border", s, "'zero', 'replicate'");
 }
 
-Layout parse_layout(const std::string& s) {
+Layout parse_layout(const py::handle& obj) {
+  const std::string s = option_string(obj, "layout", "'nhwc', 'nchw'");
   if (s == "nhwc") return Layout::nhwc;
   if (s == "nchw") return Layout::nchw;
   bad_choice("layout", s, "'nhwc', 'nchw'");
 }
 
-ElementType parse_dtype(const std::string& s) {
+ElementType parse_dtype(const py::handle& obj) {
+  const std::string s = option_string(obj, "dtype", "'float32', 'uint8'");
   if (s == "float32") return ElementType::float32;
   if (s == "uint8") return ElementType::uint8;
   bad_choice("dtype", s, "'float32', 'uint8'");
 }
 
-Sampling parse_sampling(const std::string& s) {
+Sampling parse_sampling(const py::handle& obj) {
+  const std::string s = option_string(obj, "sampling", "'opencv', 'mediapipe'");
   if (s == "opencv") return Sampling::opencv;
   if (s == "mediapipe") return Sampling::mediapipe;
   bad_choice("sampling", s, "'opencv', 'mediapipe'");
 }
 
-bool parse_channel_order(const std::string& s) {
+bool parse_channel_order(const py::handle& obj) {
+  const std::string s = option_string(obj, "channel_order", "'rgb', 'bgr'");
   if (s == "rgb") return false;
   if (s == "bgr") return true;
   bad_choice("channel_order", s, "'rgb', 'bgr'");

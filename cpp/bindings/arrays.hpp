@@ -29,11 +29,13 @@ PlaneView<T> plane_view(const py::handle& obj, const char* name);
 // (width, height) of positive ints.
 Size parse_size(const py::handle& obj, const char* name);
 
-Border parse_border(const std::string& s);
-Layout parse_layout(const std::string& s);
-ElementType parse_dtype(const std::string& s);
-Sampling parse_sampling(const std::string& s);
-bool parse_channel_order(const std::string& s);  // true for "bgr"
+// Option strings; a non-string is a TypeError naming the argument.
+Border parse_border(const py::handle& obj);
+Layout parse_layout(const py::handle& obj);
+ElementType parse_dtype(const py::handle& obj);
+Sampling parse_sampling(const py::handle& obj);
+bool parse_channel_order(const py::handle& obj);  // true for "bgr"
+bool parse_flag(const py::handle& obj, const char* name);
 
 // `out` if given (checked: ndarray, dtype, exact shape, C-contiguous, writeable), else a new
 // array of that shape.

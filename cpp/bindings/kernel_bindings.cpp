@@ -15,8 +15,19 @@ namespace edgevision::bindings {
 
 namespace {
 
-TensorSpec tensor_spec(const py::handle& size, const py::handle& value_range, const std::string& layout,
-                       const std::string& border, const std::string& dtype, const std::string& channel_order) {
+// A real number (int, float, numpy scalar); strings and other objects raise TypeError(message).
+double real_number(const py::handle& obj, const std::string& message) {
+  if (py::isinstance<py::str>(obj) || py::isinstance<py::bytes>(obj) || !PyNumber_Check(obj.ptr()))
+    throw py::type_error(message);
+  try {
+    return py::float_(py::reinterpret_borrow<py::object>(obj)).cast<double>();
+  } catch (const py::error_already_set&) {
+    throw py::type_error(message);
+  }
+}
+
+TensorSpec tensor_spec(const py::handle& size, const py::handle& value_range, const py::handle& layout,
+                       const py::handle& border, const py::handle& dtype, const py::handle& channel_order) {
   TensorSpec spec;
   spec.size = parse_size(size, "size");
   spec.layout = parse_layout(layout);
@@ -28,13 +39,7 @@ TensorSpec tensor_spec(const py::handle& size, const py::handle& value_range, co
   if (!py::isinstance<py::sequence>(value_range) || py::isinstance<py::str>(value_range) || py::len(value_range) != 2)
     throw py::type_error(bad);
   const py::sequence r = py::reinterpret_borrow<py::sequence>(value_range);
-  double lo, hi;
-  try {
-    lo = py::float_(r[0]).cast<double>();
-    hi = py::float_(r[1]).cast<double>();
-  } catch (const py::error_already_set&) {
-    throw py::type_error(bad);
-  }
+  const double lo = real_number(r[0], bad), hi = real_number(r[1], bad);
   if (!std::isfinite(lo) || !std::isfinite(hi) || lo == hi) throw py::value_error(bad);
   spec.range_lo = static_cast<float>(lo);
   spec.range_hi = static_cast<float>(hi);
@@ -48,13 +53,14 @@ py::array tensor_output(const TensorSpec& spec, const py::object& out) {
   return output_array(out, shape, spec.type == ElementType::uint8);
 }
 
-py::tuple letterbox_py(const py::handle& image, const py::handle& size, bool keep_aspect,
-                       const py::handle& value_range, const std::string& layout, const std::string& border,
-                       const std::string& sampling, const std::string& dtype, const std::string& channel_order,
+py::tuple letterbox_py(const py::handle& image, const py::handle& size, const py::handle& keep_aspect_obj,
+                       const py::handle& value_range, const py::handle& layout, const py::handle& border,
+                       const py::handle& sampling, const py::handle& dtype, const py::handle& channel_order,
                        const py::object& out) {
   const ImageView view = image_view(image, "image");
   const TensorSpec spec = tensor_spec(size, value_range, layout, border, dtype, channel_order);
   const Sampling mode = parse_sampling(sampling);
+  const bool keep_aspect = parse_flag(keep_aspect_obj, "keep_aspect");
   py::array tensor = tensor_output(spec, out);
   void* data = tensor.mutable_data();
   std::optional<Transform> transform;
@@ -65,9 +71,10 @@ py::tuple letterbox_py(const py::handle& image, const py::handle& size, bool kee
   return py::make_tuple(tensor, *transform);
 }
 
-py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const py::handle& size, bool keep_aspect,
-                      const py::handle& value_range, const std::string& layout, const std::string& border,
-                      const std::string& dtype, const std::string& channel_order, const py::object& out) {
+py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const py::handle& size,
+                      const py::handle& keep_aspect_obj, const py::handle& value_range, const py::handle& layout,
+                      const py::handle& border, const py::handle& dtype, const py::handle& channel_order,
+                      const py::object& out) {
   const ImageView view = image_view(image, "image");
   if (!py::isinstance<Rect>(rect_obj))
     throw py::type_error("rect must be an edgevision.Rect, got " +
@@ -76,6 +83,7 @@ py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const
   if (!(rect.width > 0) || !(rect.height > 0))
     throw py::value_error("rect width and height must be positive, got " + py::repr(rect_obj).cast<std::string>());
   const TensorSpec spec = tensor_spec(size, value_range, layout, border, dtype, channel_order);
+  const bool keep_aspect = parse_flag(keep_aspect_obj, "keep_aspect");
   py::array tensor = tensor_output(spec, out);
   void* data = tensor.mutable_data();
   std::optional<Transform> transform;
@@ -87,7 +95,7 @@ py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const
 }
 
 py::array resize_mask_py(const py::handle& mask, const py::handle& size, const py::object& transform,
-                         const py::object& threshold, const std::string& border, const py::object& out) {
+                         const py::object& threshold, const py::handle& border, const py::object& out) {
   const PlaneView<float> view = plane_view<float>(mask, "mask");
   MaskResize options;
   options.size = parse_size(size, "size");
@@ -107,12 +115,8 @@ py::array resize_mask_py(const py::handle& mask, const py::handle& size, const p
     options.transform = &*tf;
   }
   if (!threshold.is_none()) {
-    double t;
-    try {
-      t = py::float_(threshold).cast<double>();
-    } catch (const py::error_already_set&) {
-      throw py::type_error("threshold must be a number or None, got " + py::repr(threshold).cast<std::string>());
-    }
+    const double t =
+        real_number(threshold, "threshold must be a number or None, got " + py::repr(threshold).cast<std::string>());
     if (!std::isfinite(t)) throw py::value_error("threshold must be finite, got " + std::to_string(t));
     options.threshold = static_cast<float>(t);
   }
@@ -151,12 +155,7 @@ Background parse_background(const py::handle& obj, const ImageView& image) {
     throw py::value_error(expected + ", got " + std::to_string(n) + " values");
   bg.kind = Background::Kind::color;
   for (size_t k = 0; k < n; ++k) {
-    double v;
-    try {
-      v = py::float_(seq[k]).cast<double>();
-    } catch (const py::error_already_set&) {
-      throw py::type_error(expected + ", got " + py::repr(obj).cast<std::string>());
-    }
+    const double v = real_number(seq[k], expected + ", got " + py::repr(obj).cast<std::string>());
     if (!(v >= 0 && v <= 255)) throw py::value_error(expected + ", got " + py::repr(obj).cast<std::string>());
     bg.color[k] = static_cast<float>(v);
   }
@@ -164,7 +163,7 @@ Background parse_background(const py::handle& obj, const ImageView& image) {
 }
 
 py::array composite_py(const py::handle& image, const py::handle& mask, const py::handle& background,
-                       double blur_sigma, const py::object& out) {
+                       const py::handle& blur_sigma_obj, const py::object& out) {
   const ImageView view = image_view(image, "image");
   CompositeMask m;
   const py::array mask_array = require_ndarray(mask, "mask");
@@ -182,6 +181,8 @@ py::array composite_py(const py::handle& image, const py::handle& mask, const py
     throw py::value_error("mask must be " + std::to_string(view.height) + " x " + std::to_string(view.width) +
                           " like image, got shape " + describe_shape(mask_array));
   Background bg = parse_background(background, view);
+  const double blur_sigma =
+      real_number(blur_sigma_obj, "blur_sigma must be a number, got " + py::repr(blur_sigma_obj).cast<std::string>());
   if (!std::isfinite(blur_sigma) || blur_sigma <= 0 || blur_sigma > 1000)
     throw py::value_error("blur_sigma must be a positive number of pixels (at most 1000), got " +
                           std::to_string(blur_sigma));

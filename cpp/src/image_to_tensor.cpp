@@ -80,7 +80,8 @@ void fill_outside_content(T* out, const TensorSpec& spec, const PixelRect& c, T 
 
 }  // namespace
 
-void sample_into_tensor(const ImageView& image, const Transform& transform, const TensorSpec& spec, void* out) {
+void sample_into_tensor(const ImageView& image, const Transform& transform, const TensorSpec& spec,
+                        Border tap_border, void* out) {
   if (!transform.is_affine()) throw std::invalid_argument("transform must be affine");
   const ReadableImage readable(image);
   const Transform::Matrix& m = transform.matrix();
@@ -90,7 +91,7 @@ void sample_into_tensor(const ImageView& image, const Transform& transform, cons
   job.map = {{float(m[0]), float(m[1]), float(m[2]), float(m[3]), float(m[4]), float(m[5])}};
   const PixelRect c = transform.content();
   job.content = c;
-  job.border = spec.border;
+  job.border = tap_border;
   job.width = spec.size.width;
   job.height = spec.size.height;
   job.layout = spec.layout;

@@ -78,6 +78,27 @@ TEST(letterbox_opencv_mode_pads_and_scales) {
     }
 }
 
+TEST(letterbox_opencv_mode_upscales_with_clamped_taps) {
+  // Upscaling reads past the image edge: cv2.resize clamps there, whatever the border.
+  force_isa(Isa::scalar);
+  const OwnedImage img = random_image(5, 9, 3, 3, 0, 13);
+  TensorSpec spec;
+  spec.size = {16, 16};
+  spec.border = Border::zero;
+  std::vector<float> out(spec.elements());
+  const Transform t = letterbox(img.view, spec, true, Sampling::opencv, out.data());
+  const PixelRect c = t.content();
+  const double sx = 5.0 / (c.x1 - c.x0), sy = 9.0 / (c.y1 - c.y0);
+  for (int i = c.y0; i < c.y1; ++i)
+    for (int j = c.x0; j < c.x1; ++j) {
+      const double x = (j - c.x0 + 0.5) * sx - 0.5, y = (i - c.y0 + 0.5) * sy - 0.5;
+      for (int ch = 0; ch < 3; ++ch) {
+        const double want = bilinear(img.view, x, y, ch, Border::replicate) / 255.0;
+        CHECK(std::fabs(want - out[(i * 16 + j) * 3 + ch]) < 1e-5);
+      }
+    }
+}
+
 TEST(tiny_images_and_masks_stay_in_bounds) {
   // A single RGB pixel spans 3 bytes: 4-byte reads must not leave it (ASan checks).
   for (Isa isa : supported_isas()) {

@@ -148,4 +148,4 @@ def composite(
     reduced resolution and kept within 2/255 mean absolute difference of
     ``cv2.GaussianBlur`` (reflect-101 borders).
     """
-    return _native.composite(image, mask, background, float(blur_sigma), out)
+    return _native.composite(image, mask, background, blur_sigma, out)

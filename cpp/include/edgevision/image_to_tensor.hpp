@@ -13,22 +13,24 @@ Transform letterbox_transform(Size image_size, Size tensor_size, bool keep_aspec
 Transform roi_transform(const Rect& rect, Size image_size, Size tensor_size, bool keep_aspect);
 
 // Samples `image` into `out` (spec.elements() values of spec.type, contiguous) through the
-// affine `transform`: tensor pixels inside transform.content() are bilinear samples (taps
-// past the image edge per spec.border), those outside are border fill (spec.border: value 0
-// or the nearest content pixel).
-void sample_into_tensor(const ImageView& image, const Transform& transform, const TensorSpec& spec, void* out);
+// affine `transform`: tensor pixels inside transform.content() are bilinear samples whose
+// taps past the image edge read 0 or the edge (`tap_border`); those outside are filled per
+// spec.border (value 0, or the nearest content pixel).
+void sample_into_tensor(const ImageView& image, const Transform& transform, const TensorSpec& spec,
+                        Border tap_border, void* out);
 
 inline Transform letterbox(const ImageView& image, const TensorSpec& spec, bool keep_aspect, Sampling sampling,
                            void* out) {
   const Transform t = letterbox_transform({image.width, image.height}, spec.size, keep_aspect, sampling);
-  sample_into_tensor(image, t, spec, out);
+  // cv2.resize clamps its taps at the image edge; the border only fills the padding.
+  sample_into_tensor(image, t, spec, sampling == Sampling::opencv ? Border::replicate : spec.border, out);
   return t;
 }
 
 inline Transform warp_roi(const ImageView& image, const Rect& rect, const TensorSpec& spec, bool keep_aspect,
                           void* out) {
   const Transform t = roi_transform(rect, {image.width, image.height}, spec.size, keep_aspect);
-  sample_into_tensor(image, t, spec, out);
+  sample_into_tensor(image, t, spec, spec.border, out);
   return t;
 }
 
