@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
-#include "kernels/sample_image.inl"  // axis_taps: the tables must use the kernels' arithmetic
 
 namespace edgevision {
 
@@ -26,6 +25,27 @@ struct Scratch {
 
 // Positions within half a pixel of the content count as inside (float slack included).
 constexpr double kEdgeSlack = 0.5 + 1e-3;
+
+// Separable taps from a double-precision position (as cv2.resize computes them): indices
+// clamped to [first, last], weights zeroed per tap (zero border) or for positions outside
+// [valid_lo, valid_hi] (replicate).
+void axis_table(double pos, int first, int last, Border border, double valid_lo, double valid_hi, int32_t& i0,
+                int32_t& i1, float& w0, float& w1) {
+  pos = std::clamp(pos, first - 2.0, last + 2.0);
+  const double base = std::floor(pos);
+  w1 = static_cast<float>(pos - base);
+  w0 = 1.0f - w1;
+  i0 = static_cast<int32_t>(base);
+  i1 = i0 + 1;
+  if (border == Border::zero) {
+    if (i0 < first || i0 > last) w0 = 0.0f;
+    if (i1 < first || i1 > last) w1 = 0.0f;
+  } else if (!(pos >= valid_lo && pos <= valid_hi)) {
+    w0 = w1 = 0.0f;
+  }
+  i0 = std::clamp(i0, first, last);
+  i1 = std::clamp(i1, first, last);
+}
 
 }  // namespace
 
@@ -69,13 +89,12 @@ void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* 
   job.out = out;
 
   const kernels::KernelTable& table = kernels::active_table();
-  if (job.map.m[1] != 0.0f || job.map.m[3] != 0.0f) {
+  if (map[1] != 0.0 || map[3] != 0.0) {
     table.resample_mask_affine(job);
     return;
   }
 
-  // Axis-aligned: per-column and per-row taps computed once, exactly as the affine kernel
-  // would compute them for every pixel.
+  // Axis-aligned: per-column and per-row taps computed once, in double precision.
   thread_local Scratch scratch;
   const int W = out_size.width, H = out_size.height;
   scratch.ints.resize(2 * size_t(W) + 2 * size_t(H));
@@ -84,32 +103,16 @@ void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* 
   float* floats = scratch.floats.data();
   int32_t *col_off0 = ints, *col_off1 = ints + W, *row0 = ints + 2 * W, *row1 = row0 + H;
   float *col_w0 = floats, *col_w1 = floats + W, *row_w0 = floats + 2 * W, *row_w1 = row_w0 + H;
-  using Scalar = simd::ScalarOps;
-  const float* m = job.map.m;
   for (int j = 0; j < W; ++j) {
-    const float sx = m[0] * static_cast<float>(j) + m[2];
     int32_t i0, i1;
-    float w0, w1;
-    kernels::axis_taps<Scalar>(sx - static_cast<float>(job.tap_x0), job.tap_x1 - job.tap_x0 + 1, border, i0, i1,
-                               w0, w1);
-    if (border == Border::replicate && !(sx >= job.valid_x0 && sx <= job.valid_x1)) w0 = w1 = 0.0f;
-    col_off0[j] = static_cast<int32_t>((i0 + job.tap_x0) * mask.col_stride);
-    col_off1[j] = static_cast<int32_t>((i1 + job.tap_x0) * mask.col_stride);
-    col_w0[j] = w0;
-    col_w1[j] = w1;
+    axis_table(map[0] * j + map[2], job.tap_x0, job.tap_x1, border, content_x0 - kEdgeSlack,
+               content_x1 - 1 + kEdgeSlack, i0, i1, col_w0[j], col_w1[j]);
+    col_off0[j] = static_cast<int32_t>(i0 * mask.col_stride);
+    col_off1[j] = static_cast<int32_t>(i1 * mask.col_stride);
   }
-  for (int i = 0; i < H; ++i) {
-    const float sy = m[4] * static_cast<float>(i) + m[5];
-    int32_t i0, i1;
-    float w0, w1;
-    kernels::axis_taps<Scalar>(sy - static_cast<float>(job.tap_y0), job.tap_y1 - job.tap_y0 + 1, border, i0, i1,
-                               w0, w1);
-    if (border == Border::replicate && !(sy >= job.valid_y0 && sy <= job.valid_y1)) w0 = w1 = 0.0f;
-    row0[i] = i0 + job.tap_y0;
-    row1[i] = i1 + job.tap_y0;
-    row_w0[i] = w0;
-    row_w1[i] = w1;
-  }
+  for (int i = 0; i < H; ++i)
+    axis_table(map[4] * i + map[5], job.tap_y0, job.tap_y1, border, content_y0 - kEdgeSlack,
+               content_y1 - 1 + kEdgeSlack, row0[i], row1[i], row_w0[i], row_w1[i]);
   job.col_off0 = col_off0;
   job.col_off1 = col_off1;
   job.col_w0 = col_w0;

@@ -1,6 +1,6 @@
-// Bilinear resampling of a float plane: a separable path (axis-aligned maps, row-cached) and
-// an affine path (rotated ROIs). Both evaluate `bilinear` with the same taps and weights, so
-// they agree bit for bit on axis-aligned maps. Included after sample_image.inl.
+// Bilinear resampling of a float plane: a separable path (axis-aligned maps, row-cached, taps
+// from tables computed in double precision like cv2.resize) and an affine path (rotated ROIs,
+// positions per pixel in float32).
 #pragma once
 
 #include "kernels/jobs.hpp"
