@@ -1,0 +1,247 @@
+// ssd_anchors, decode_detections, nms, project_detections: argument checks, then the kernel
+// with the GIL released. Detections cross the boundary as (boxes, keypoints, scores) arrays.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "arrays.hpp"
+#include "detection_args.hpp"
+#include "edgevision/anchors.hpp"
+#include "edgevision/detections.hpp"
+#include "edgevision/nms.hpp"
+
+namespace edgevision::bindings {
+
+namespace {
+
+constexpr int64_t kMaxAnchors = int64_t{1} << 24;  // far above any detector; keeps sizes in int32
+constexpr int64_t kMaxKeypoints = 1 << 16;
+
+py::tuple to_python(const DetectionList& d) {
+  const py::ssize_t n = d.size(), k = d.num_keypoints;
+  py::array_t<float> boxes({n, py::ssize_t{4}}), keypoints({n, k, py::ssize_t{2}}), scores(std::vector<py::ssize_t>{n});
+  if (n > 0) {
+    std::memcpy(boxes.mutable_data(), d.boxes.data(), d.boxes.size() * sizeof(float));
+    if (!d.keypoints.empty()) std::memcpy(keypoints.mutable_data(), d.keypoints.data(), d.keypoints.size() * sizeof(float));
+    std::memcpy(scores.mutable_data(), d.scores.data(), d.scores.size() * sizeof(float));
+  }
+  return py::make_tuple(boxes, keypoints, scores);
+}
+
+// ---------------------------------------------------------------------------- anchors
+
+std::vector<double> number_list(const py::handle& obj, const char* name) {
+  if (py::isinstance<py::str>(obj) || (!py::isinstance<py::sequence>(obj) && !py::isinstance<py::array>(obj)))
+    throw py::type_error(std::string(name) + " must be a sequence of numbers, got " + repr_of(obj));
+  std::vector<double> v;
+  for (const py::handle item : py::iter(obj)) v.push_back(real_number(item, name));
+  return v;
+}
+
+py::array ssd_anchors_py(const py::handle& input_size, const py::handle& strides, const py::handle& num_layers,
+                         const py::handle& min_scale, const py::handle& max_scale, const py::handle& aspect_ratios,
+                         const py::handle& anchor_offset, const py::handle& fixed_anchor_size,
+                         const py::handle& interpolated_scale_aspect_ratio,
+                         const py::handle& reduce_boxes_in_lowest_layer) {
+  AnchorOptions o;
+  o.input_size = parse_size(input_size, "input_size");
+  const int64_t layers = integer_in(num_layers, "num_layers", 1, 64);
+  if (py::isinstance<py::str>(strides) || !py::isinstance<py::sequence>(strides))
+    throw py::type_error("strides must be a sequence of positive integers, got " + repr_of(strides));
+  for (const py::handle s : py::iter(strides)) o.strides.push_back(static_cast<int>(integer_in(s, "strides", 1, 1 << 15)));
+  if (static_cast<int64_t>(o.strides.size()) != layers)
+    throw py::value_error("strides must have num_layers = " + std::to_string(layers) + " entries, got " +
+                          std::to_string(o.strides.size()));
+  o.min_scale = static_cast<float>(number_in(min_scale, "min_scale", 0.0, 1e6));
+  o.max_scale = static_cast<float>(number_in(max_scale, "max_scale", 0.0, 1e6));
+  o.aspect_ratios.clear();
+  for (double r : number_list(aspect_ratios, "aspect_ratios")) {
+    if (!(r > 0) || !std::isfinite(r))
+      throw py::value_error("aspect_ratios must be positive finite numbers, got " + repr_of(aspect_ratios));
+    o.aspect_ratios.push_back(static_cast<float>(r));
+  }
+  if (o.aspect_ratios.empty()) throw py::value_error("aspect_ratios must not be empty");
+  const auto offset = number_pair(anchor_offset, "anchor_offset");
+  o.offset_x = static_cast<float>(offset[0]);
+  o.offset_y = static_cast<float>(offset[1]);
+  o.fixed_anchor_size = parse_flag(fixed_anchor_size, "fixed_anchor_size");
+  o.interpolated_scale_aspect_ratio = static_cast<float>(
+      number_in(interpolated_scale_aspect_ratio, "interpolated_scale_aspect_ratio", -1e6, 1e6));
+  o.reduce_boxes_in_lowest_layer = parse_flag(reduce_boxes_in_lowest_layer, "reduce_boxes_in_lowest_layer");
+  const int64_t n = anchor_count(o);
+  if (n > kMaxAnchors) throw py::value_error("these options give " + std::to_string(n) + " anchors, too many");
+  py::array_t<float> out({static_cast<py::ssize_t>(n), py::ssize_t{4}});
+  ssd_anchors(o, out.mutable_data());
+  return out;
+}
+
+// ----------------------------------------------------------------------------- decode
+
+// One array, or a list/tuple of arrays read one after the other (split detector heads).
+HeadParts head_parts(const py::handle& obj, const char* name, bool scores, std::vector<py::object>& keep) {
+  HeadParts h;
+  const auto add = [&](const py::handle& part, const std::string& label) {
+    keep.push_back(py::reinterpret_borrow<py::object>(part));
+    if (scores) {
+      const VectorView<float> v = column_view(part, label.c_str());
+      MatrixView<float> m;
+      m.data = v.data, m.rows = v.size, m.cols = 1, m.row_stride = v.stride;
+      h.parts.push_back(m);
+    } else {
+      h.parts.push_back(rows_view(part, label.c_str()));
+    }
+  };
+  if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)) {
+    const py::sequence seq = py::reinterpret_borrow<py::sequence>(obj);
+    if (py::len(seq) == 0) throw py::value_error(std::string(name) + " must not be an empty sequence");
+    for (size_t k = 0; k < py::len(seq); ++k) add(seq[k], std::string(name) + "[" + std::to_string(k) + "]");
+  } else {
+    add(obj, name);
+  }
+  return h;
+}
+
+std::array<float, 4> decode_scale(const py::handle& obj) {
+  const std::string expected =
+      "scale must be a positive number or (x_scale, y_scale, w_scale, h_scale), got " + repr_of(obj);
+  std::vector<double> v;
+  if (py::isinstance<py::sequence>(obj) && !py::isinstance<py::str>(obj)) {
+    for (const py::handle item : py::iter(obj)) v.push_back(real_number(item, "scale"));
+    if (v.size() != 4) throw py::value_error(expected);
+  } else {
+    v.assign(4, real_number(obj, "scale"));
+  }
+  std::array<float, 4> s;
+  for (int k = 0; k < 4; ++k) {
+    if (!(v[k] > 0) || !std::isfinite(v[k])) throw py::value_error(expected);
+    s[k] = static_cast<float>(v[k]);
+  }
+  return s;
+}
+
+py::tuple decode_detections_py(const py::handle& raw_boxes, const py::handle& raw_scores, const py::handle& anchors_obj,
+                               const py::handle& scale, const py::handle& num_keypoints, const py::handle& min_score,
+                               const py::handle& score_clip, const py::handle& keypoint_offset,
+                               const py::handle& box_format) {
+  std::vector<py::object> keep;  // the arrays the views point into
+  const HeadParts boxes = head_parts(raw_boxes, "raw_boxes", false, keep);
+  const HeadParts scores = head_parts(raw_scores, "raw_scores", true, keep);
+  const MatrixView<float> anchors = rows_view(anchors_obj, "anchors", 4);
+  if (anchors.rows > kMaxAnchors) throw py::value_error("anchors has too many rows");
+
+  DecodeOptions o;
+  const auto s = decode_scale(scale);
+  o.x_scale = s[0], o.y_scale = s[1], o.w_scale = s[2], o.h_scale = s[3];
+  o.num_keypoints = static_cast<int>(integer_in(num_keypoints, "num_keypoints", 0, kMaxKeypoints));
+  o.keypoint_offset = static_cast<int>(integer_in(keypoint_offset, "keypoint_offset", 0, 1 << 20));
+  o.min_score = static_cast<float>(number_in(min_score, "min_score", 0.0, 1.0));
+  if (score_clip.is_none()) {
+    o.clip_scores = false;
+  } else {
+    const double clip = real_number(score_clip, "score_clip");
+    if (!(clip >= 0)) throw py::value_error("score_clip must be a non-negative number or None, got " + repr_of(score_clip));
+    o.score_clip = static_cast<float>(std::min(clip, double(std::numeric_limits<float>::infinity())));
+  }
+  if (!py::isinstance<py::str>(box_format))
+    throw py::type_error("box_format must be one of 'xywh', 'yxhw', got " + repr_of(box_format));
+  const std::string format = box_format.cast<std::string>();
+  if (format == "xywh") o.format = BoxFormat::xywh;
+  else if (format == "yxhw") o.format = BoxFormat::yxhw;
+  else throw py::value_error("box_format must be one of 'xywh', 'yxhw', got '" + format + "'");
+
+  const int64_t need_cols = std::max<int64_t>(4, o.keypoint_offset + 2 * int64_t{o.num_keypoints});
+  for (size_t k = 0; k < boxes.parts.size(); ++k) {
+    const int64_t cols = boxes.parts[k].cols;
+    if (cols != boxes.parts[0].cols)
+      throw py::value_error("raw_boxes parts must have the same number of columns, got " +
+                            std::to_string(boxes.parts[0].cols) + " and " + std::to_string(cols));
+    if (cols < need_cols)
+      throw py::value_error("raw_boxes has " + std::to_string(cols) + " values per anchor; " +
+                            std::to_string(o.num_keypoints) + " keypoints at keypoint_offset " +
+                            std::to_string(o.keypoint_offset) + " need " + std::to_string(need_cols));
+  }
+  if (boxes.rows() != anchors.rows)
+    throw py::value_error("raw_boxes has " + std::to_string(boxes.rows()) + " rows but there are " +
+                          std::to_string(anchors.rows) + " anchors");
+  if (scores.rows() != anchors.rows)
+    throw py::value_error("raw_scores has " + std::to_string(scores.rows()) + " rows but there are " +
+                          std::to_string(anchors.rows) + " anchors");
+
+  DetectionList out;
+  {
+    py::gil_scoped_release release;
+    decode_detections(boxes, scores, anchors, o, out);
+  }
+  return to_python(out);
+}
+
+// -------------------------------------------------------------------- nms, projection
+
+DetectionsView detections_view(const py::handle& boxes, const py::handle& keypoints, const py::handle& scores) {
+  DetectionsView v;
+  v.boxes = rows_view(boxes, "boxes", 4);
+  if (require_ndarray(boxes, "boxes").ndim() != 2)
+    throw py::value_error("boxes must have shape [n, 4], got " + describe_shape(py::reinterpret_borrow<py::array>(boxes)));
+  v.keypoints = points_view(keypoints, "keypoints");
+  const py::array s = float32_array(scores, "scores");
+  if (s.ndim() != 1) throw py::value_error("scores must have shape [n], got " + describe_shape(s));
+  v.scores = column_view(scores, "scores");
+  v.scores.size = s.shape(0);
+  if (v.boxes.rows != v.size() || v.keypoints.count != v.size())
+    throw py::value_error("boxes, keypoints and scores must have the same length, got " + std::to_string(v.boxes.rows) +
+                          ", " + std::to_string(v.keypoints.count) + " and " + std::to_string(v.size()));
+  if (v.size() >= (int64_t{1} << 31)) throw py::value_error("too many detections");
+  return v;
+}
+
+py::tuple nms_py(const py::handle& boxes, const py::handle& keypoints, const py::handle& scores,
+                 const py::handle& iou_threshold, const py::handle& method, const py::object& max_detections) {
+  const DetectionsView in = detections_view(boxes, keypoints, scores);
+  NmsOptions o;
+  o.iou_threshold = static_cast<float>(number_in(iou_threshold, "iou_threshold", 0.0, 1.0));
+  if (!py::isinstance<py::str>(method))
+    throw py::type_error("method must be one of 'weighted', 'hard', got " + repr_of(method));
+  const std::string m = method.cast<std::string>();
+  if (m == "weighted") o.method = NmsMethod::weighted;
+  else if (m == "hard") o.method = NmsMethod::hard;
+  else throw py::value_error("method must be one of 'weighted', 'hard', got '" + m + "'");
+  o.max_detections = max_detections.is_none()
+                         ? -1
+                         : integer_in(max_detections, "max_detections", 0, std::numeric_limits<int64_t>::max());
+  DetectionList out;
+  {
+    py::gil_scoped_release release;
+    non_max_suppression(in, o, out);
+  }
+  return to_python(out);
+}
+
+py::tuple project_detections_py(const py::handle& boxes, const py::handle& keypoints, const py::handle& scores,
+                                const py::handle& transform) {
+  const DetectionsView in = detections_view(boxes, keypoints, scores);
+  const Transform::Matrix m = as_transform(transform, "transform").normalized_matrix();
+  const py::ssize_t n = in.size(), k = in.num_keypoints();
+  py::array_t<float> out_boxes({n, py::ssize_t{4}}), out_keypoints({n, k, py::ssize_t{2}});
+  float* b = out_boxes.mutable_data();
+  float* p = out_keypoints.mutable_data();
+  {
+    py::gil_scoped_release release;
+    project_detections(in, m, b, p);
+  }
+  return py::make_tuple(out_boxes, out_keypoints);
+}
+
+}  // namespace
+
+void bind_detection(py::module_& m) {
+  m.def("ssd_anchors", &ssd_anchors_py);
+  m.def("decode_detections", &decode_detections_py);
+  m.def("nms", &nms_py);
+  m.def("project_detections", &project_detections_py);
+}
+
+}  // namespace edgevision::bindings
