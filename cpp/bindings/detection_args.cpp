@@ -12,14 +12,15 @@ std::string repr_of(const py::handle& obj) { return py::repr(obj).cast<std::stri
 std::string type_name(const py::handle& obj) { return py::str(py::type::of(obj).attr("__name__")).cast<std::string>(); }
 
 double real_number(const py::handle& obj, const char* name) {
-  const std::string message = std::string(name) + " must be a number, got " + repr_of(obj);
+  if (PyFloat_CheckExact(obj.ptr())) return PyFloat_AS_DOUBLE(obj.ptr());  // the common case, fast
+  const auto bad = [&] { return py::type_error(std::string(name) + " must be a number, got " + repr_of(obj)); };
   if (py::isinstance<py::bool_>(obj) || py::isinstance<py::str>(obj) || py::isinstance<py::bytes>(obj) ||
       !PyNumber_Check(obj.ptr()))
-    throw py::type_error(message);
+    throw bad();
   const double v = PyFloat_AsDouble(obj.ptr());
   if (v == -1.0 && PyErr_Occurred()) {
     PyErr_Clear();
-    throw py::type_error(message);
+    throw bad();
   }
   return v;
 }
@@ -33,17 +34,19 @@ double number_in(const py::handle& obj, const char* name, double lo, double hi) 
 }
 
 int64_t integer_in(const py::handle& obj, const char* name, int64_t lo, int64_t hi) {
-  const std::string expected = std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " +
-                               std::to_string(hi) + "], got " + repr_of(obj);
+  const auto expected = [&] {
+    return std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+           "], got " + repr_of(obj);
+  };
   PyObject* index = py::isinstance<py::bool_>(obj) ? nullptr : PyNumber_Index(obj.ptr());
   if (index == nullptr) {
     PyErr_Clear();
-    throw py::type_error(expected);
+    throw py::type_error(expected());
   }
   int overflow = 0;
   const long long v = PyLong_AsLongLongAndOverflow(index, &overflow);
   Py_DECREF(index);
-  if (overflow != 0 || v < lo || v > hi) throw py::value_error(expected);
+  if (overflow != 0 || v < lo || v > hi) throw py::value_error(expected());
   return v;
 }
 
@@ -67,10 +70,11 @@ int64_t element_stride(const py::array& a, int axis, const char* name) {
 MatrixView<float> rows_view(const py::handle& obj, const char* name, int64_t cols) {
   const py::array a = float32_array(obj, name);
   const int lead = a.ndim() == 3 && a.shape(0) == 1 ? 1 : 0;
-  const std::string want = cols < 0 ? "[n, c] or [1, n, c]" : "[n, " + std::to_string(cols) + "] or [1, n, " +
-                                                                    std::to_string(cols) + "]";
-  if (a.ndim() - lead != 2 || (cols >= 0 && a.shape(lead + 1) != cols))
-    throw py::value_error(std::string(name) + " must have shape " + want + ", got " + describe_shape(a));
+  if (a.ndim() - lead != 2 || (cols >= 0 && a.shape(lead + 1) != cols)) {
+    const std::string c = cols < 0 ? "c" : std::to_string(cols);
+    throw py::value_error(std::string(name) + " must have shape [n, " + c + "] or [1, n, " + c + "], got " +
+                          describe_shape(a));
+  }
   MatrixView<float> v;
   v.data = static_cast<const float*>(a.data());
   v.rows = a.shape(lead);
@@ -117,16 +121,16 @@ PointsView<float> points_view(const py::handle& obj, const char* name) {
 }
 
 std::array<double, 2> number_pair(const py::handle& obj, const char* name) {
-  const std::string expected = std::string(name) + " must be two finite numbers (x, y), got " + repr_of(obj);
+  const auto expected = [&] { return std::string(name) + " must be two finite numbers (x, y), got " + repr_of(obj); };
   if (py::isinstance<py::str>(obj) || !py::isinstance<py::sequence>(obj) && !py::isinstance<py::array>(obj))
-    throw py::type_error(expected);
+    throw py::type_error(expected());
   if (py::isinstance<py::array>(obj) && py::reinterpret_borrow<py::array>(obj).ndim() != 1)
-    throw py::value_error(expected);
-  if (py::len(obj) != 2) throw py::value_error(expected);
+    throw py::value_error(expected());
+  if (py::len(obj) != 2) throw py::value_error(expected());
   std::array<double, 2> v;
   for (int k = 0; k < 2; ++k) {
     v[k] = real_number(obj[py::int_(k)], name);
-    if (!std::isfinite(v[k])) throw py::value_error(expected);
+    if (!std::isfinite(v[k])) throw py::value_error(expected());
   }
   return v;
 }

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "arrays.hpp"
 #include "detection_args.hpp"
 #include "edgevision/anchors.hpp"
 #include "edgevision/detections.hpp"
+#include "edgevision/detector.hpp"
 #include "edgevision/nms.hpp"
 
 namespace edgevision::bindings {
@@ -106,33 +108,27 @@ HeadParts head_parts(const py::handle& obj, const char* name, bool scores, std::
 }
 
 std::array<float, 4> decode_scale(const py::handle& obj) {
-  const std::string expected =
-      "scale must be a positive number or (x_scale, y_scale, w_scale, h_scale), got " + repr_of(obj);
-  std::vector<double> v;
+  const auto expected = [&] {
+    return "scale must be a positive number or (x_scale, y_scale, w_scale, h_scale), got " + repr_of(obj);
+  };
+  std::array<double, 4> v;
   if (py::isinstance<py::sequence>(obj) && !py::isinstance<py::str>(obj)) {
-    for (const py::handle item : py::iter(obj)) v.push_back(real_number(item, "scale"));
-    if (v.size() != 4) throw py::value_error(expected);
+    if (py::len(obj) != 4) throw py::value_error(expected());
+    for (int k = 0; k < 4; ++k) v[k] = real_number(obj[py::int_(k)], "scale");
   } else {
-    v.assign(4, real_number(obj, "scale"));
+    v.fill(real_number(obj, "scale"));
   }
   std::array<float, 4> s;
   for (int k = 0; k < 4; ++k) {
-    if (!(v[k] > 0) || !std::isfinite(v[k])) throw py::value_error(expected);
+    if (!(v[k] > 0) || !std::isfinite(v[k])) throw py::value_error(expected());
     s[k] = static_cast<float>(v[k]);
   }
   return s;
 }
 
-py::tuple decode_detections_py(const py::handle& raw_boxes, const py::handle& raw_scores, const py::handle& anchors_obj,
-                               const py::handle& scale, const py::handle& num_keypoints, const py::handle& min_score,
-                               const py::handle& score_clip, const py::handle& keypoint_offset,
-                               const py::handle& box_format) {
-  std::vector<py::object> keep;  // the arrays the views point into
-  const HeadParts boxes = head_parts(raw_boxes, "raw_boxes", false, keep);
-  const HeadParts scores = head_parts(raw_scores, "raw_scores", true, keep);
-  const MatrixView<float> anchors = rows_view(anchors_obj, "anchors", 4);
-  if (anchors.rows > kMaxAnchors) throw py::value_error("anchors has too many rows");
-
+DecodeOptions decode_options(const py::handle& scale, const py::handle& num_keypoints, const py::handle& min_score,
+                             const py::handle& score_clip, const py::handle& keypoint_offset,
+                             const py::handle& box_format) {
   DecodeOptions o;
   const auto s = decode_scale(scale);
   o.x_scale = s[0], o.y_scale = s[1], o.w_scale = s[2], o.h_scale = s[3];
@@ -152,7 +148,11 @@ py::tuple decode_detections_py(const py::handle& raw_boxes, const py::handle& ra
   if (format == "xywh") o.format = BoxFormat::xywh;
   else if (format == "yxhw") o.format = BoxFormat::yxhw;
   else throw py::value_error("box_format must be one of 'xywh', 'yxhw', got '" + format + "'");
+  return o;
+}
 
+// The heads must cover the anchors row for row and hold the keypoints the options ask for.
+void check_heads(const HeadParts& boxes, const HeadParts& scores, int64_t anchors, const DecodeOptions& o) {
   const int64_t need_cols = std::max<int64_t>(4, o.keypoint_offset + 2 * int64_t{o.num_keypoints});
   for (size_t k = 0; k < boxes.parts.size(); ++k) {
     const int64_t cols = boxes.parts[k].cols;
@@ -164,13 +164,25 @@ py::tuple decode_detections_py(const py::handle& raw_boxes, const py::handle& ra
                             std::to_string(o.num_keypoints) + " keypoints at keypoint_offset " +
                             std::to_string(o.keypoint_offset) + " need " + std::to_string(need_cols));
   }
-  if (boxes.rows() != anchors.rows)
+  if (boxes.rows() != anchors)
     throw py::value_error("raw_boxes has " + std::to_string(boxes.rows()) + " rows but there are " +
-                          std::to_string(anchors.rows) + " anchors");
-  if (scores.rows() != anchors.rows)
+                          std::to_string(anchors) + " anchors");
+  if (scores.rows() != anchors)
     throw py::value_error("raw_scores has " + std::to_string(scores.rows()) + " rows but there are " +
-                          std::to_string(anchors.rows) + " anchors");
+                          std::to_string(anchors) + " anchors");
+}
 
+py::tuple decode_detections_py(const py::handle& raw_boxes, const py::handle& raw_scores, const py::handle& anchors_obj,
+                               const py::handle& scale, const py::handle& num_keypoints, const py::handle& min_score,
+                               const py::handle& score_clip, const py::handle& keypoint_offset,
+                               const py::handle& box_format) {
+  std::vector<py::object> keep;  // the arrays the views point into
+  const HeadParts boxes = head_parts(raw_boxes, "raw_boxes", false, keep);
+  const HeadParts scores = head_parts(raw_scores, "raw_scores", true, keep);
+  const MatrixView<float> anchors = rows_view(anchors_obj, "anchors", 4);
+  if (anchors.rows > kMaxAnchors) throw py::value_error("anchors has too many rows");
+  const DecodeOptions o = decode_options(scale, num_keypoints, min_score, score_clip, keypoint_offset, box_format);
+  check_heads(boxes, scores, anchors.rows, o);
   DetectionList out;
   {
     py::gil_scoped_release release;
@@ -198,9 +210,7 @@ DetectionsView detections_view(const py::handle& boxes, const py::handle& keypoi
   return v;
 }
 
-py::tuple nms_py(const py::handle& boxes, const py::handle& keypoints, const py::handle& scores,
-                 const py::handle& iou_threshold, const py::handle& method, const py::object& max_detections) {
-  const DetectionsView in = detections_view(boxes, keypoints, scores);
+NmsOptions nms_options(const py::handle& iou_threshold, const py::handle& method, const py::handle& max_detections) {
   NmsOptions o;
   o.iou_threshold = static_cast<float>(number_in(iou_threshold, "iou_threshold", 0.0, 1.0));
   if (!py::isinstance<py::str>(method))
@@ -212,6 +222,13 @@ py::tuple nms_py(const py::handle& boxes, const py::handle& keypoints, const py:
   o.max_detections = max_detections.is_none()
                          ? -1
                          : integer_in(max_detections, "max_detections", 0, std::numeric_limits<int64_t>::max());
+  return o;
+}
+
+py::tuple nms_py(const py::handle& boxes, const py::handle& keypoints, const py::handle& scores,
+                 const py::handle& iou_threshold, const py::handle& method, const py::handle& max_detections) {
+  const DetectionsView in = detections_view(boxes, keypoints, scores);
+  const NmsOptions o = nms_options(iou_threshold, method, max_detections);
   DetectionList out;
   {
     py::gil_scoped_release release;
@@ -235,9 +252,46 @@ py::tuple project_detections_py(const py::handle& boxes, const py::handle& keypo
   return py::make_tuple(out_boxes, out_keypoints);
 }
 
+DetectionDecoder make_decoder(const py::handle& anchors_obj, const py::handle& scale, const py::handle& num_keypoints,
+                              const py::handle& min_score, const py::handle& score_clip,
+                              const py::handle& keypoint_offset, const py::handle& box_format, const py::handle& nms,
+                              const py::handle& iou_threshold, const py::handle& max_detections) {
+  const MatrixView<float> anchors = rows_view(anchors_obj, "anchors", 4);
+  if (anchors.rows > kMaxAnchors) throw py::value_error("anchors has too many rows");
+  const DecodeOptions o = decode_options(scale, num_keypoints, min_score, score_clip, keypoint_offset, box_format);
+  std::optional<NmsOptions> n;
+  if (!nms.is_none()) n = nms_options(iou_threshold, nms, max_detections);
+  else if (!max_detections.is_none())
+    throw py::value_error("max_detections needs nms='weighted' or 'hard'");
+  return DetectionDecoder(anchors, o, n);
+}
+
+py::tuple run_decoder(const DetectionDecoder& d, const py::handle& raw_boxes, const py::handle& raw_scores) {
+  std::vector<py::object> keep;
+  const HeadParts boxes = head_parts(raw_boxes, "raw_boxes", false, keep);
+  const HeadParts scores = head_parts(raw_scores, "raw_scores", true, keep);
+  check_heads(boxes, scores, d.num_anchors(), d.decode_options());
+  DetectionList out;
+  {
+    py::gil_scoped_release release;
+    d.run(boxes, scores, out);
+  }
+  return to_python(out);
+}
+
 }  // namespace
 
 void bind_detection(py::module_& m) {
+  py::class_<DetectionDecoder>(m, "_DetectionDecoder")
+      .def(py::init(&make_decoder))
+      .def("run", &run_decoder)
+      .def_property_readonly("num_anchors", &DetectionDecoder::num_anchors)
+      .def_property_readonly("anchors", [](const DetectionDecoder& d) {
+        py::array_t<float> a({static_cast<py::ssize_t>(d.num_anchors()), py::ssize_t{4}});
+        std::copy(d.anchors().data, d.anchors().data + 4 * d.num_anchors(), a.mutable_data());
+        return a;
+      });
+
   m.def("ssd_anchors", &ssd_anchors_py);
   m.def("decode_detections", &decode_detections_py);
   m.def("nms", &nms_py);

@@ -50,18 +50,20 @@ Rect rect_from_keypoints_py(const py::handle& center, const py::handle& scale_po
 
 Rect rect_from_box_py(const py::handle& box_obj, const py::handle& image_size, const py::handle& rotation_points,
                       const py::handle& target_angle, const py::handle& scale, const py::handle& square_long) {
-  const std::string expected = "box must be (xmin, ymin, xmax, ymax): four finite numbers, got " + repr_of(box_obj);
+  const auto expected = [&] {
+    return "box must be (xmin, ymin, xmax, ymax): four finite numbers, got " + repr_of(box_obj);
+  };
   if (py::isinstance<py::str>(box_obj) || (!py::isinstance<py::sequence>(box_obj) && !py::isinstance<py::array>(box_obj)))
-    throw py::type_error(expected);
+    throw py::type_error(expected());
   std::array<double, 4> box;
   int k = 0;
   for (const py::handle item : py::iter(box_obj)) {
-    if (k == 4) throw py::value_error(expected);
+    if (k == 4) throw py::value_error(expected());
     box[k] = real_number(item, "box");
-    if (!std::isfinite(box[k])) throw py::value_error(expected);
+    if (!std::isfinite(box[k])) throw py::value_error(expected());
     ++k;
   }
-  if (k != 4) throw py::value_error(expected);
+  if (k != 4) throw py::value_error(expected());
   const Size size = parse_size(image_size, "image_size");
   std::array<Point2, 2> points;
   const bool rotate = !rotation_points.is_none();

@@ -4,13 +4,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import kernels
 from ._native import Rect, Transform
+from .detections import Detections
 
 try:
     __version__ = version("edgevision")
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Rect", "Transform", "build_info", "kernels", "__version__"]
+__all__ = ["Detections", "Rect", "Transform", "build_info", "kernels", "__version__"]
 
 
 def build_info() -> dict:

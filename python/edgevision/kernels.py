@@ -22,7 +22,39 @@ import numpy as np
 from . import _native
 from ._native import Rect, Transform
 
+from .detections import DetectionDecoder, Detections, decode_detections, nms, ssd_anchors
+from .filters import LandmarksSmoother, LowPassFilter, OneEuroFilter, VisibilitySmoother, segmentation_smoothing
+from .landmarks import (
+    decode_landmarks,
+    landmarks_box,
+    project_landmarks,
+    project_world_landmarks,
+    rect_from_box,
+    rect_from_keypoints,
+    refine_from_heatmap,
+)
+
 __all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite"]
+# Detector and landmark post-processing, temporal filters (see their modules for details).
+__all__ += [
+    "Detections",
+    "DetectionDecoder",
+    "ssd_anchors",
+    "decode_detections",
+    "nms",
+    "rect_from_keypoints",
+    "rect_from_box",
+    "landmarks_box",
+    "decode_landmarks",
+    "project_landmarks",
+    "project_world_landmarks",
+    "refine_from_heatmap",
+    "OneEuroFilter",
+    "LowPassFilter",
+    "LandmarksSmoother",
+    "VisibilitySmoother",
+    "segmentation_smoothing",
+]
 
 Size = tuple[int, int]
 ValueRange = tuple[float, float]

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <memory>
 
 namespace edgevision {
 
 namespace {
-
-constexpr int kBlock = 8;  // IoUs computed per step: a fixed trip count the compiler vectorises
 
 // Descending-score sort key: 32 bits of score order above 32 bits of index.
 uint64_t sort_key(float score, int64_t index) {
@@ -20,151 +20,266 @@ uint64_t sort_key(float score, int64_t index) {
   return (uint64_t{descending} << 32) | static_cast<uint32_t>(index);
 }
 
-// Stable LSD radix sort on the upper 32 bits (the input comes in index order, so equal
-// scores stay in index order); passes whose byte is the same for every key are skipped.
+// Stable LSD radix sort on the upper 32 bits, 8 bits at a time, skipping bytes that are
+// the same in every key (e.g. the exponent of scores that all lie in [0.5, 1)). The input
+// is in index order, so equal scores stay in index order.
 void radix_sort_keys(std::vector<uint64_t>& keys, std::vector<uint64_t>& scratch) {
   const size_t n = keys.size();
+  uint64_t any = 0, all = ~uint64_t{0};
+  for (uint64_t k : keys) any |= k, all &= k;
+  const uint64_t varying = (any ^ all) >> 32;
+  int digits[4], count = 0;
+  for (int d = 0; d < 4; ++d)
+    if ((varying >> (8 * d)) & 0xFF) digits[count++] = d;
+  if (count == 0) return;
   scratch.resize(n);
-  uint32_t counts[4][256] = {};
+  uint32_t counts[4][256];
+  std::memset(counts, 0, sizeof(uint32_t) * 256 * count);
   for (uint64_t k : keys)
-    for (int d = 0; d < 4; ++d) ++counts[d][(k >> (32 + 8 * d)) & 0xFF];
-  for (int d = 0; d < 4; ++d) {
-    const int shift = 32 + 8 * d;
-    if (counts[d][(keys[0] >> shift) & 0xFF] == n) continue;
+    for (int j = 0; j < count; ++j) ++counts[j][(k >> (32 + 8 * digits[j])) & 0xFF];
+  for (int j = 0; j < count; ++j) {
+    const int shift = 32 + 8 * digits[j];
     uint32_t offset = 0;
     for (int b = 0; b < 256; ++b) {
-      const uint32_t c = counts[d][b];
-      counts[d][b] = offset;
+      const uint32_t c = counts[j][b];
+      counts[j][b] = offset;
       offset += c;
     }
-    for (uint64_t k : keys) scratch[counts[d][(k >> shift) & 0xFF]++] = k;
+    for (uint64_t k : keys) scratch[counts[j][(k >> shift) & 0xFF]++] = k;
     keys.swap(scratch);
   }
 }
 
-// Boxes as MediaPipe's Rectangle_f holds them: min corner, min + size, and the area.
-struct BoxArrays {
-  std::vector<float> x0, y0, x1, y1, area;
-
-  // Slots past `used` hold an empty box, which never overlaps anything.
-  void reset(size_t n) {
-    x0.assign(n, 1.0f), y0.assign(n, 1.0f), x1.assign(n, -1.0f), y1.assign(n, -1.0f), area.assign(n, 0.0f);
-  }
-  void set(size_t k, float bx0, float by0, float bx1, float by1) {
-    // Detection stores (xmin, width); the rectangle's max corner is xmin + width.
-    const float xr = bx0 + (bx1 - bx0), yr = by0 + (by1 - by0);
-    x0[k] = bx0, y0[k] = by0, x1[k] = xr, y1[k] = yr, area[k] = (xr - bx0) * (yr - by0);
-  }
-};
-
 struct Box {
-  float x0, y0, x1, y1, area;
+  float x0, y0, x1, y1;
 };
 
-// IoU(rect, seed) > threshold for slots [first, first + kBlock): MediaPipe's
-// OverlapSimilarity with `rect` first, so the normalisation is area_rect + area_seed - inter.
-inline bool block_overlaps(const BoxArrays& b, size_t first, const Box& s, float threshold, uint8_t* flags) {
-  int any = 0;
-  for (int k = 0; k < kBlock; ++k) {
-    const size_t j = first + k;
-    const float iw = std::min(b.x1[j], s.x1) - std::max(b.x0[j], s.x0);
-    const float ih = std::min(b.y1[j], s.y1) - std::max(b.y0[j], s.y0);
+// Boxes in score order as MediaPipe's Rectangle_f holds them: the min corner and
+// min + size (a Detection stores xmin and width), so the max corner is xmin + width.
+struct SortedDetections {
+  int64_t n = 0;
+  std::vector<int64_t> index;  // input index of each position
+  std::unique_ptr<float[]> storage;
+  float *x0, *y0, *x1, *y1;
+
+  SortedDetections(const DetectionsView& in, std::vector<int64_t>&& order)
+      : n(static_cast<int64_t>(order.size())), index(std::move(order)) {
+    storage.reset(new float[4 * n + 1]);
+    x0 = storage.get(), y0 = x0 + n, x1 = y0 + n, y1 = x1 + n;
+    for (int64_t r = 0; r < n; ++r) {
+      const int64_t i = index[r];
+      const float bx0 = in.boxes(i, 0), by0 = in.boxes(i, 1);
+      x0[r] = bx0, y0[r] = by0, x1[r] = bx0 + (in.boxes(i, 2) - bx0), y1[r] = by0 + (in.boxes(i, 3) - by0);
+    }
+  }
+};
+
+// The detections still in play, compacted as they drop out: boxes (struct of arrays, so
+// the overlap sweep vectorises) and where they came from.
+struct Remaining {
+  size_t size;
+  std::unique_ptr<float[]> storage;
+  float *x0, *y0, *x1, *y1;
+  std::unique_ptr<uint32_t[]> pos;
+
+  // In score order; pos is the position in `sorted`.
+  explicit Remaining(const SortedDetections& s) : Remaining(s.n) {
+    std::copy(s.x0, s.x0 + s.n, x0), std::copy(s.y0, s.y0 + s.n, y0);
+    std::copy(s.x1, s.x1 + s.n, x1), std::copy(s.y1, s.y1 + s.n, y1);
+    for (int64_t r = 0; r < s.n; ++r) pos[r] = static_cast<uint32_t>(r);
+  }
+  // In input order; pos is the input index.
+  explicit Remaining(const DetectionsView& in) : Remaining(in.size()) {
+    for (int64_t i = 0; i < in.size(); ++i) {
+      const float bx0 = in.boxes(i, 0), by0 = in.boxes(i, 1);
+      x0[i] = bx0, y0[i] = by0, x1[i] = bx0 + (in.boxes(i, 2) - bx0), y1[i] = by0 + (in.boxes(i, 3) - by0);
+      pos[i] = static_cast<uint32_t>(i);
+    }
+  }
+  explicit Remaining(int64_t n) : size(static_cast<size_t>(n)), pos(new uint32_t[n + 1]) {
+    storage.reset(new float[4 * n + 1]);
+    x0 = storage.get(), y0 = x0 + n, x1 = y0 + n, y1 = x1 + n;
+  }
+  void move(size_t from, size_t to) {
+    x0[to] = x0[from], y0[to] = y0[from], x1[to] = x1[from], y1[to] = y1[from], pos[to] = pos[from];
+  }
+};
+
+// Sets overlaps[j] where IoU(box j, seed) > threshold, j in [begin, end), and returns how
+// many flags it newly set. IoU is MediaPipe's OverlapSimilarity: 0 unless the boxes
+// intersect and the union is positive (empty and NaN boxes never overlap). Branch-free so
+// the compiler vectorises it.
+size_t mark_overlaps(const Remaining& b, size_t begin, size_t end, const Box& s, float threshold,
+                     uint32_t* __restrict overlaps) {
+  const float* __restrict x0 = b.x0;
+  const float* __restrict y0 = b.y0;
+  const float* __restrict x1 = b.x1;
+  const float* __restrict y1 = b.y1;
+  const float seed_area = (s.x1 - s.x0) * (s.y1 - s.y0);
+  uint32_t newly = 0;
+  for (size_t j = begin; j < end; ++j) {
+    const float bx0 = x0[j], by0 = y0[j], bx1 = x1[j], by1 = y1[j];
+    const float iw = (bx1 < s.x1 ? bx1 : s.x1) - (bx0 > s.x0 ? bx0 : s.x0);
+    const float ih = (by1 < s.y1 ? by1 : s.y1) - (by0 > s.y0 ? by0 : s.y0);
     const float inter = iw * ih;
-    const float norm = b.area[j] + s.area - inter;
-    const bool valid = iw >= 0.0f && ih >= 0.0f && norm > 0.0f;  // NaN fails too
-    const float iou = valid ? inter / norm : 0.0f;
-    const int hit = iou > threshold;
-    flags[k] = static_cast<uint8_t>(hit);
-    any |= hit;
+    const float norm = (bx1 - bx0) * (by1 - by0) + seed_area - inter;
+    const float ratio = inter / norm;  // unconditional: a guarded division would not vectorise
+    const bool valid = (iw >= 0.0f) & (ih >= 0.0f) & (norm > 0.0f);
+    const float iou = valid ? ratio : 0.0f;
+    const uint32_t hit = iou > threshold ? 1u : 0u;
+    newly += hit & ~overlaps[j];
+    overlaps[j] |= hit;
   }
-  return any != 0;
+  return newly;
 }
 
-void append_copy(const DetectionsView& in, int64_t i, DetectionList& out) {
-  out.boxes.insert(out.boxes.end(), {in.boxes(i, 0), in.boxes(i, 1), in.boxes(i, 2), in.boxes(i, 3)});
-  for (int p = 0; p < in.num_keypoints(); ++p) {
-    out.keypoints.push_back(in.keypoints(i, p, 0));
-    out.keypoints.push_back(in.keypoints(i, p, 1));
-  }
-  out.scores.push_back(in.scores[i]);
-}
+// Writes outputs in place into a DetectionList sized for the most there can be.
+struct Output {
+  DetectionList& list;
+  int64_t n = 0;
 
-void hard_nms(const DetectionsView& in, const std::vector<int64_t>& order, const NmsOptions& o, DetectionList& out,
+  Output(DetectionList& l, int64_t capacity) : list(l) {
+    list.boxes.resize(4 * capacity);
+    list.keypoints.resize(2 * list.num_keypoints * capacity);
+    list.scores.resize(capacity);
+  }
+  float* box() { return list.boxes.data() + 4 * n; }
+  float* keypoints() { return list.keypoints.data() + 2 * list.num_keypoints * n; }
+  void finish(float score) { list.scores[n++] = score; }
+  void copy(const DetectionsView& in, int64_t i) {
+    float* b = box();
+    for (int c = 0; c < 4; ++c) b[c] = in.boxes(i, c);
+    float* k = keypoints();
+    for (int p = 0; p < in.num_keypoints(); ++p) k[2 * p] = in.keypoints(i, p, 0), k[2 * p + 1] = in.keypoints(i, p, 1);
+    finish(in.scores[i]);
+  }
+  void shrink() {
+    list.boxes.resize(4 * n);
+    list.keypoints.resize(2 * list.num_keypoints * n);
+    list.scores.resize(n);
+  }
+};
+
+// Greedy NMS run seed by seed: each kept detection removes the later ones it overlaps, so
+// a detection reached unremoved overlaps no kept one (the same result as checking each
+// candidate against the kept list, but every IoU loop is a vectorisable sweep).
+void hard_nms(const DetectionsView& in, const SortedDetections& sorted, const NmsOptions& o, Output& out,
               std::vector<int64_t>* seeds) {
-  const size_t n = order.size();
-  BoxArrays kept;
-  kept.reset(n + kBlock);
-  size_t used = 0;
-  uint8_t flags[kBlock];
-  for (int64_t i : order) {
-    const float bx0 = in.boxes(i, 0), by0 = in.boxes(i, 1), bx1 = in.boxes(i, 2), by1 = in.boxes(i, 3);
-    const float xr = bx0 + (bx1 - bx0), yr = by0 + (by1 - by0);
-    const Box c{bx0, by0, xr, yr, (xr - bx0) * (yr - by0)};
-    bool suppressed = false;
-    for (size_t first = 0; first < used && !suppressed; first += kBlock)
-      suppressed = block_overlaps(kept, first, c, o.iou_threshold, flags);
-    if (suppressed) continue;
-    kept.set(used++, bx0, by0, bx1, by1);
-    append_copy(in, i, out);
+  Remaining b(sorted);
+  size_t m = b.size;
+  std::vector<uint32_t> removed(m);
+  size_t removed_since_compaction = 0;
+  for (size_t pos = 0; pos < m; ++pos) {
+    if (removed[pos]) continue;
+    const int64_t i = sorted.index[b.pos[pos]];
+    out.copy(in, i);
     if (seeds) seeds->push_back(i);
-    if (o.max_detections >= 0 && out.size() >= o.max_detections) break;
+    if (o.max_detections >= 0 && out.n >= o.max_detections) break;
+    const Box s{b.x0[pos], b.y0[pos], b.x1[pos], b.y1[pos]};
+    removed_since_compaction += mark_overlaps(b, pos + 1, m, s, o.iou_threshold, removed.data());
+    // Squeeze removed detections out once they are most of what is left to sweep.
+    if (2 * removed_since_compaction > m - pos) {
+      size_t kept = pos + 1;
+      for (size_t j = pos + 1; j < m; ++j) {
+        const uint32_t gone = removed[j];
+        b.move(j, kept);
+        removed[kept] = 0;
+        kept += 1 - gone;
+      }
+      m = kept;
+      removed_since_compaction = 0;
+    }
   }
 }
 
-void weighted_nms(const DetectionsView& in, const std::vector<int64_t>& order, const NmsOptions& o,
-                  DetectionList& out, std::vector<int64_t>* seeds) {
-  const size_t n = order.size();
-  const int nk = in.num_keypoints();
-  // The remaining detections in score order, compacted after every seed.
-  BoxArrays rest;
-  rest.reset(n + kBlock);
-  std::vector<int64_t> index(order);
-  std::vector<float> score(n);
-  for (size_t r = 0; r < n; ++r) {
-    const int64_t i = order[r];
-    rest.set(r, in.boxes(i, 0), in.boxes(i, 1), in.boxes(i, 2), in.boxes(i, 3));
-    score[r] = in.scores[i];
-  }
-  std::vector<uint8_t> overlaps(n + kBlock);
-  std::vector<float> kp_sum(2 * static_cast<size_t>(nk));
-  size_t m = n;
-  while (m > 0) {
-    if (o.max_detections >= 0 && out.size() >= o.max_detections) break;
-    const int64_t seed = index[0];
-    const Box s{rest.x0[0], rest.y0[0], rest.x1[0], rest.y1[0], rest.area[0]};
-    for (size_t first = 0; first < m; first += kBlock)
-      block_overlaps(rest, first, s, o.iou_threshold, overlaps.data() + first);
+// Remaining detections in input order, their scores alongside (weighted NMS needs no full
+// sort: the seed is the best remaining, and only a cluster's own members need ordering).
+struct ScoredRemaining : Remaining {
+  std::unique_ptr<float[]> score;
 
+  explicit ScoredRemaining(const DetectionsView& in) : Remaining(in), score(new float[in.size() + 1]) {
+    for (int64_t i = 0; i < in.size(); ++i) score[i] = in.scores[i];
+  }
+  void move(size_t from, size_t to) {
+    Remaining::move(from, to);
+    score[to] = score[from];
+  }
+  // The best remaining position: highest score, the earliest on ties; NaN only when
+  // nothing else is left (it sorts last).
+  size_t best(size_t m) const {
+    float top = -std::numeric_limits<float>::infinity();
+    for (size_t r = 0; r < m; ++r) top = score[r] > top ? score[r] : top;
+    for (size_t r = 0; r < m; ++r)
+      if (score[r] == top) return r;
+    return 0;  // all NaN
+  }
+};
+
+void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, std::vector<int64_t>* seeds) {
+  const int nk = in.num_keypoints();
+  ScoredRemaining rest(in);
+  std::unique_ptr<uint32_t[]> overlaps(new uint32_t[rest.size + 1]);
+  std::unique_ptr<uint64_t[]> cluster(new uint64_t[rest.size + 1]);
+  // Keypoints stored as contiguous (x, y) pairs (any row stride) are summed as one run.
+  const bool pairs = in.keypoints.stride2 == 1 && in.keypoints.stride1 == 2;
+  std::vector<float> kp_sum(2 * static_cast<size_t>(nk));
+  size_t m = rest.size;
+  while (m > 0) {
+    if (o.max_detections >= 0 && out.n >= o.max_detections) break;
+    const size_t at = rest.best(m);
+    const int64_t seed = rest.pos[at];
+    std::fill(overlaps.get(), overlaps.get() + m, 0u);
+    mark_overlaps(rest, 0, m, {rest.x0[at], rest.y0[at], rest.x1[at], rest.y1[at]}, o.iou_threshold,
+                  overlaps.get());
+
+    // Split into the cluster and the rest without branching on the (unpredictable) flags:
+    // each row is written to both lists and only the matching count advances.
+    size_t kept = 0, taken = 0;
+    for (size_t r = 0; r < m; ++r) {
+      const uint32_t hit = overlaps[r];
+      cluster[taken] = rest.pos[r];
+      taken += hit;
+      rest.move(r, kept);  // kept <= r: rows move toward the front only
+      kept += 1 - hit;
+    }
+    if (taken == 0) {  // the seed does not overlap itself (zero area): emit it as is and stop
+      out.copy(in, seed);
+      if (seeds) seeds->push_back(seed);
+      break;
+    }
+    // The cluster's score-weighted sums in float, in score order, as MediaPipe adds them.
+    for (size_t t = 0; t < taken; ++t) cluster[t] = sort_key(in.scores[cluster[t]], static_cast<int64_t>(cluster[t]));
+    std::sort(cluster.get(), cluster.get() + taken);
     float total = 0.0f, wx0 = 0.0f, wy0 = 0.0f, wx1 = 0.0f, wy1 = 0.0f;
     std::fill(kp_sum.begin(), kp_sum.end(), 0.0f);
-    size_t kept = 0;
-    for (size_t r = 0; r < m; ++r) {
-      if (!overlaps[r]) {  // stays for a later seed; keep the order
-        rest.x0[kept] = rest.x0[r], rest.y0[kept] = rest.y0[r], rest.x1[kept] = rest.x1[r];
-        rest.y1[kept] = rest.y1[r], rest.area[kept] = rest.area[r];
-        index[kept] = index[r], score[kept] = score[r];
-        ++kept;
-        continue;
-      }
-      const float w = score[r];
+    float* __restrict sum = kp_sum.data();
+    for (size_t t = 0; t < taken; ++t) {
+      const int64_t i = static_cast<int64_t>(cluster[t] & 0xFFFFFFFFu);
+      const float w = in.scores[i];
+      const float* box = in.boxes.row(i);
+      const int64_t c = in.boxes.col_stride;
+      const float bx0 = box[0], by0 = box[c];
       total += w;
-      wx0 += rest.x0[r] * w, wy0 += rest.y0[r] * w;
-      wx1 += rest.x1[r] * w, wy1 += rest.y1[r] * w;
-      for (int p = 0; p < nk; ++p) {
-        kp_sum[2 * p] += in.keypoints(index[r], p, 0) * w;
-        kp_sum[2 * p + 1] += in.keypoints(index[r], p, 1) * w;
+      wx0 += bx0 * w, wy0 += by0 * w;
+      // Detection stores xmin and width: the max corner MediaPipe adds is xmin + width.
+      wx1 += (bx0 + (box[2 * c] - bx0)) * w, wy1 += (by0 + (box[3 * c] - by0)) * w;
+      if (pairs) {
+        const float* __restrict k = in.keypoints.data + i * in.keypoints.stride0;
+        for (int p = 0; p < 2 * nk; ++p) sum[p] += k[p] * w;
+      } else {
+        for (int p = 0; p < nk; ++p) {
+          sum[2 * p] += in.keypoints(i, p, 0) * w;
+          sum[2 * p + 1] += in.keypoints(i, p, 1) * w;
+        }
       }
     }
-    if (kept == m) {  // the seed does not overlap itself: emit it as is and stop
-      append_copy(in, seed, out);
-    } else {
-      out.boxes.insert(out.boxes.end(), {wx0 / total, wy0 / total, wx1 / total, wy1 / total});
-      for (int p = 0; p < 2 * nk; ++p) out.keypoints.push_back(kp_sum[p] / total);
-      out.scores.push_back(in.scores[seed]);
-    }
+    float* b = out.box();
+    b[0] = wx0 / total, b[1] = wy0 / total, b[2] = wx1 / total, b[3] = wy1 / total;
+    float* k = out.keypoints();
+    for (int p = 0; p < 2 * nk; ++p) k[p] = sum[p] / total;
+    out.finish(in.scores[seed]);
     if (seeds) seeds->push_back(seed);
-    if (kept == m) break;
-    m = kept;  // flags computed for stale slots past m are never read
+    m = kept;
   }
 }
 
@@ -186,11 +301,15 @@ void non_max_suppression(const DetectionsView& in, const NmsOptions& o, Detectio
   out.num_keypoints = in.num_keypoints();
   if (seeds) seeds->clear();
   if (in.size() == 0 || o.max_detections == 0) return;
-  std::vector<int64_t> order;
-  order_by_score(in.scores, order);
-  out.reserve(o.max_detections >= 0 ? std::min(o.max_detections, in.size()) : in.size());
-  if (o.method == NmsMethod::hard) hard_nms(in, order, o, out, seeds);
-  else weighted_nms(in, order, o, out, seeds);
+  Output writer(out, o.max_detections >= 0 ? std::min(o.max_detections, in.size()) : in.size());
+  if (o.method == NmsMethod::hard) {
+    std::vector<int64_t> order;
+    order_by_score(in.scores, order);
+    hard_nms(in, SortedDetections(in, std::move(order)), o, writer, seeds);
+  } else {
+    weighted_nms(in, o, writer, seeds);
+  }
+  writer.shrink();
 }
 
 }  // namespace edgevision

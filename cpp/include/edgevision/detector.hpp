@@ -1,0 +1,32 @@
+// A detector's post-processing configured once and run per frame: decode against the
+// anchors, then (optionally) non-maximum suppression, with no intermediate copies.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "edgevision/detections.hpp"
+#include "edgevision/nms.hpp"
+
+namespace edgevision {
+
+class DetectionDecoder {
+ public:
+  // `anchors` [n,4] is copied.
+  DetectionDecoder(const MatrixView<float>& anchors, const DecodeOptions& decode, std::optional<NmsOptions> nms);
+
+  int64_t num_anchors() const { return static_cast<int64_t>(anchors_.size() / 4); }
+  const DecodeOptions& decode_options() const { return decode_; }
+  const std::optional<NmsOptions>& nms_options() const { return nms_; }
+  MatrixView<float> anchors() const { return {anchors_.data(), num_anchors(), 4, 4, 1}; }
+
+  // Heads as for decode_detections (rows() == num_anchors()). Thread-safe: no shared state.
+  void run(const HeadParts& boxes, const HeadParts& scores, DetectionList& out) const;
+
+ private:
+  std::vector<float> anchors_;
+  DecodeOptions decode_;
+  std::optional<NmsOptions> nms_;
+};
+
+}  // namespace edgevision

@@ -1,0 +1,28 @@
+#include "edgevision/detector.hpp"
+
+namespace edgevision {
+
+DetectionDecoder::DetectionDecoder(const MatrixView<float>& anchors, const DecodeOptions& decode,
+                                   std::optional<NmsOptions> nms)
+    : anchors_(static_cast<size_t>(4 * anchors.rows)), decode_(decode), nms_(nms) {
+  for (int64_t i = 0; i < anchors.rows; ++i)
+    for (int c = 0; c < 4; ++c) anchors_[4 * i + c] = anchors(i, c);
+}
+
+void DetectionDecoder::run(const HeadParts& boxes, const HeadParts& scores, DetectionList& out) const {
+  if (!nms_) {
+    decode_detections(boxes, scores, anchors(), decode_, out);
+    return;
+  }
+  DetectionList decoded;
+  decode_detections(boxes, scores, anchors(), decode_, decoded);
+  const int64_t n = decoded.size();
+  const int k = decoded.num_keypoints;
+  DetectionsView view;
+  view.boxes = {decoded.boxes.data(), n, 4, 4, 1};
+  view.keypoints = {decoded.keypoints.data(), n, k, 2 * k, 2, 1};
+  view.scores = {decoded.scores.data(), n, 1};
+  non_max_suppression(view, *nms_, out);
+}
+
+}  // namespace edgevision
