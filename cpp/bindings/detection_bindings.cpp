@@ -51,10 +51,11 @@ py::array ssd_anchors_py(const py::handle& input_size, const py::handle& strides
                          const py::handle& reduce_boxes_in_lowest_layer) {
   AnchorOptions o;
   o.input_size = parse_size(input_size, "input_size");
-  const int64_t layers = integer_in(num_layers, "num_layers", 1, 64);
   if (py::isinstance<py::str>(strides) || !py::isinstance<py::sequence>(strides))
     throw py::type_error("strides must be a sequence of positive integers, got " + repr_of(strides));
   for (const py::handle s : py::iter(strides)) o.strides.push_back(static_cast<int>(integer_in(s, "strides", 1, 1 << 15)));
+  if (o.strides.empty()) throw py::value_error("strides must not be empty");
+  const int64_t layers = integer_in(num_layers, "num_layers", 1, 64);
   if (static_cast<int64_t>(o.strides.size()) != layers)
     throw py::value_error("strides must have num_layers = " + std::to_string(layers) + " entries, got " +
                           std::to_string(o.strides.size()));
@@ -160,9 +161,9 @@ void check_heads(const HeadParts& boxes, const HeadParts& scores, int64_t anchor
       throw py::value_error("raw_boxes parts must have the same number of columns, got " +
                             std::to_string(boxes.parts[0].cols) + " and " + std::to_string(cols));
     if (cols < need_cols)
-      throw py::value_error("raw_boxes has " + std::to_string(cols) + " values per anchor; " +
-                            std::to_string(o.num_keypoints) + " keypoints at keypoint_offset " +
-                            std::to_string(o.keypoint_offset) + " need " + std::to_string(need_cols));
+      throw py::value_error("raw_boxes has " + std::to_string(cols) + " values per anchor, too few for num_keypoints=" +
+                            std::to_string(o.num_keypoints) + " at keypoint_offset=" + std::to_string(o.keypoint_offset) +
+                            " (needs " + std::to_string(need_cols) + ")");
   }
   if (boxes.rows() != anchors)
     throw py::value_error("raw_boxes has " + std::to_string(boxes.rows()) + " rows but there are " +
