@@ -41,6 +41,8 @@ __all__ = [
     "make_frame",
     "make_inputs",
     "make_mask",
+    "make_pose_detector_outputs",
+    "numpy_decode_weighted_nms",
     "measure",
     "missed_targets",
     "main",
@@ -181,6 +183,130 @@ class Case:
     peer_name: str
     peer: Optional[Callable[[], Any]]  # None when the peer's library is missing
     target: Optional[float] = None  # required speed-up (peer median / ours median)
+
+
+# ----------------------------------------------------------- detector post-processing
+
+POSE_ANCHORS = dict(input_size=(224, 224), strides=(8, 16, 32, 32, 32), min_scale=0.1484375, max_scale=0.75)
+POSE_PEOPLE = ((0.35, 0.45, 0.12), (0.7, 0.5, 0.1))  # (x, y, radius of confident anchors)
+
+
+def make_pose_detector_outputs(seed: int = 0):
+    """``(raw_boxes [1,2254,12], raw_scores [1,2254,1], anchors [2254,4])`` like MediaPipe's
+    pose detector on a frame with two people: anchors near each person score high (logits
+    ~N(2.5, 1.5), a few hundred above 0.5 in all) and regress jittered copies of the same
+    face box and keypoints; background anchors score low and regress small random boxes."""
+    ek = _kernels()
+    anchors = ek.ssd_anchors(**POSE_ANCHORS)
+    rng = np.random.default_rng(seed)
+    n = len(anchors)
+    ax, ay = anchors[:, 0].astype(np.float64), anchors[:, 1].astype(np.float64)
+    logits = rng.normal(-9, 2.5, n)
+    raw = np.zeros((n, 12))
+    raw[:, 0:2] = rng.normal(0, 4, (n, 2))
+    raw[:, 2:4] = rng.uniform(5, 40, (n, 2))
+    raw[:, 4:] = rng.normal(0, 20, (n, 8))
+    for px, py, r in POSE_PEOPLE:
+        near = np.hypot(ax - px, ay - py) < 1.5 * r
+        m = int(near.sum())
+        logits[near] = rng.normal(2.5, 1.5, m)
+        raw[near, 0] = (px - ax[near]) * 224 + rng.normal(0, 2, m)
+        raw[near, 1] = (py - 0.15 - ay[near]) * 224 + rng.normal(0, 2, m)
+        raw[near, 2:4] = 0.08 * 224 * (1 + rng.normal(0, 0.05, (m, 2)))
+        for k, (kx, ky) in enumerate([(0, 0.2), (0, 0.45), (0, -0.05), (0, -0.25)]):
+            raw[near, 4 + 2 * k] = (px + kx - ax[near]) * 224 + rng.normal(0, 3, m)
+            raw[near, 5 + 2 * k] = (py + ky - ay[near]) * 224 + rng.normal(0, 3, m)
+    return raw.astype(np.float32)[None], logits.astype(np.float32)[None, :, None], anchors
+
+
+def numpy_decode(raw_boxes, raw_scores, anchors, scale, num_keypoints, min_score, clip=100.0):
+    """MediaPipe's TensorsToDetections in vectorised NumPy (the peer of decode_detections)."""
+    r = raw_boxes.reshape(len(anchors), -1)
+    score = 1.0 / (1.0 + np.exp(-np.clip(raw_scores.reshape(-1), -clip, clip)))
+    keep = np.flatnonzero(score >= min_score)
+    r, a = r[keep], anchors[keep]
+    xc = r[:, 0] / scale * a[:, 2] + a[:, 0]
+    yc = r[:, 1] / scale * a[:, 3] + a[:, 1]
+    w, h = r[:, 2] / scale * a[:, 2], r[:, 3] / scale * a[:, 3]
+    boxes = np.stack([xc - w / 2, yc - h / 2, xc + w / 2, yc + h / 2], axis=1)
+    kps = r[:, 4 : 4 + 2 * num_keypoints].reshape(-1, num_keypoints, 2) / scale * a[:, None, 2:4] + a[:, None, :2]
+    ok = (boxes[:, 2] >= boxes[:, 0]) & (boxes[:, 3] >= boxes[:, 1])
+    return boxes[ok], kps[ok], score[keep][ok]
+
+
+def numpy_weighted_nms(boxes, keypoints, scores, iou_threshold=0.3):
+    """MediaPipe's weighted NMS in NumPy: one vectorised IoU sweep per output detection."""
+    order = np.argsort(-scores, kind="stable")
+    boxes, keypoints, scores = boxes[order], keypoints[order], scores[order]
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    remaining = np.arange(len(scores))
+    out_b, out_k, out_s = [], [], []
+    while remaining.size:
+        seed = remaining[0]
+        b = boxes[remaining]
+        iw = np.minimum(b[:, 2], boxes[seed, 2]) - np.maximum(b[:, 0], boxes[seed, 0])
+        ih = np.minimum(b[:, 3], boxes[seed, 3]) - np.maximum(b[:, 1], boxes[seed, 1])
+        inter = np.where((iw >= 0) & (ih >= 0), iw * ih, 0.0)
+        union = area[remaining] + area[seed] - inter
+        iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+        cluster = remaining[iou > iou_threshold]
+        if cluster.size == 0:
+            out_b.append(boxes[seed]), out_k.append(keypoints[seed]), out_s.append(scores[seed])
+            break
+        w = scores[cluster]
+        out_b.append((boxes[cluster] * w[:, None]).sum(0) / w.sum())
+        out_k.append((keypoints[cluster] * w[:, None, None]).sum(0) / w.sum())
+        out_s.append(scores[seed])
+        remaining = remaining[iou <= iou_threshold]
+    return np.array(out_b), np.array(out_k), np.array(out_s)
+
+
+def numpy_decode_weighted_nms(raw_boxes, raw_scores, anchors, scale=224.0, num_keypoints=4, min_score=0.5):
+    """The NumPy chain a user would write for MediaPipe's pose detector post-processing."""
+    return numpy_weighted_nms(*numpy_decode(raw_boxes, raw_scores, anchors, scale, num_keypoints, min_score))
+
+
+def detection_cases(*, peers: bool = True) -> list[Case]:
+    """Pose-detector decode + weighted NMS vs NumPy; hard NMS over 2254 boxes vs OpenCV."""
+    ek = _kernels()
+    cv2 = _cv2() if peers else None
+    raw_boxes, raw_scores, anchors = make_pose_detector_outputs()
+    decoder = ek.DetectionDecoder(anchors, scale=224, num_keypoints=4, min_score=0.5)
+    cases = [
+        Case(
+            group="decode_nms",
+            variants=[
+                (
+                    "decode_detections + nms, 2254 pose anchors",
+                    lambda: ek.nms(
+                        ek.decode_detections(raw_boxes, raw_scores, anchors, scale=224, num_keypoints=4, min_score=0.5)
+                    ),
+                ),
+                ("DetectionDecoder, 2254 pose anchors", lambda: decoder(raw_boxes, raw_scores)),
+            ],
+            peer_name="numpy decode + weighted NMS",
+            peer=(lambda: numpy_decode_weighted_nms(raw_boxes, raw_scores, anchors)) if peers else None,
+            target=20.0,
+        )
+    ]
+    every = ek.decode_detections(raw_boxes, raw_scores, anchors, scale=224, num_keypoints=4, min_score=0.0)
+    xywh = np.concatenate([every.boxes[:, :2], every.boxes[:, 2:] - every.boxes[:, :2]], axis=1)
+    peer = None
+    if cv2 is not None:
+
+        def peer():
+            return cv2.dnn.NMSBoxes(xywh, every.scores, 0.0, 0.3)
+
+    cases.append(
+        Case(
+            group="nms_hard",
+            variants=[(f"nms hard, {len(every)} boxes", lambda: ek.nms(every, method="hard"))],
+            peer_name="cv2.dnn.NMSBoxes",
+            peer=peer,
+            target=5.0,
+        )
+    )
+    return cases
 
 
 def build_cases(inputs: Inputs, *, peers: bool = True) -> list[Case]:
@@ -345,6 +471,7 @@ def build_cases(inputs: Inputs, *, peers: bool = True) -> list[Case]:
             target=None,
         )
     )
+    cases += detection_cases(peers=peers)
     return cases
 
 

@@ -5,7 +5,9 @@
 // MediaPipe to the last bit; projection runs in double and rounds once to float32.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "edgevision/geometry.hpp"
@@ -13,24 +15,52 @@
 
 namespace edgevision {
 
+// Contiguous floats that grow without zero-filling: the kernels write every element they
+// keep, so the fill would be wasted work on every frame.
+class FloatBuffer {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  float* data() { return data_.get(); }
+  const float* data() const { return data_.get(); }
+  float& operator[](size_t i) { return data_[i]; }
+  float operator[](size_t i) const { return data_[i]; }
+  const float* begin() const { return data_.get(); }
+  const float* end() const { return data_.get() + size_; }
+  void clear() { size_ = 0; }
+  void reserve(size_t n) {
+    if (n <= capacity_) return;
+    std::unique_ptr<float[]> bigger(new float[n]);
+    std::copy(begin(), end(), bigger.get());
+    data_ = std::move(bigger);
+    capacity_ = n;
+  }
+  // Elements past the old size are uninitialised.
+  void resize(size_t n) {
+    reserve(n);
+    size_ = n;
+  }
+  bool operator==(const FloatBuffer& o) const { return size_ == o.size_ && std::equal(begin(), end(), o.begin()); }
+
+ private:
+  std::unique_ptr<float[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 // Struct of arrays, contiguous: boxes [n,4] (xmin, ymin, xmax, ymax), keypoints [n,k,2],
 // scores [n]. All normalised to the model input (or the image, after projection).
 struct DetectionList {
   int num_keypoints = 0;
-  std::vector<float> boxes;
-  std::vector<float> keypoints;
-  std::vector<float> scores;
+  FloatBuffer boxes;
+  FloatBuffer keypoints;
+  FloatBuffer scores;
 
   int64_t size() const { return static_cast<int64_t>(scores.size()); }
   void clear() {
     boxes.clear();
     keypoints.clear();
     scores.clear();
-  }
-  void reserve(int64_t n) {
-    boxes.reserve(4 * n);
-    keypoints.reserve(2 * num_keypoints * n);
-    scores.reserve(n);
   }
 };
 

@@ -32,51 +32,70 @@ inline Float4 load4(const float* p) {
   return r;
 }
 
-// One head row decoded: the box values (x, y, w, h in the row's order) into box[0, 4) and
-// the keypoints as (x, y) pairs into keypoints[0, 2 * num_keypoints):
-// value = raw / divisor * size (+ centre). The fast path needs contiguous values with the
-// keypoints from column 4 (every AI Hub and MediaPipe detector); other layouts take the
-// scalar loop.
-void decode_row(const float* raw, int64_t col_stride, const DecodeOptions& o, float ax, float ay, float aw, float ah,
-                float* box, float* keypoints) {
-  const bool xy = o.format == BoxFormat::xywh;
-  const int nk = o.num_keypoints;
-  if (col_stride == 1 && o.keypoint_offset == 4) {
-    const Float4 box_divisor = xy ? Float4{o.x_scale, o.y_scale, o.w_scale, o.h_scale}
-                                  : Float4{o.y_scale, o.x_scale, o.h_scale, o.w_scale};
-    const Float4 size = xy ? Float4{aw, ah, aw, ah} : Float4{ah, aw, ah, aw};
-    const Float4 box_centre = xy ? Float4{ax, ay, -0.0f, -0.0f} : Float4{ay, ax, -0.0f, -0.0f};  // -0 adds nothing
-    const Float4 b = load4(raw) / box_divisor * size + box_centre;
-    std::memcpy(box, &b, sizeof b);
-    const float* kp = raw + 4;
-    int q = 0;
-    if (xy) {  // pairs already (x, y): four values at a time straight to the output
-      const Float4 divisor{o.x_scale, o.y_scale, o.x_scale, o.y_scale};
-      const Float4 centre{ax, ay, ax, ay};
-      for (; q + 2 <= nk; q += 2) {
-        const Float4 r = load4(kp + 2 * q) / divisor * size + centre;
-        std::memcpy(keypoints + 2 * q, &r, sizeof r);
+// Lanes of v in a fixed order (one shuffle instruction; GCC >= 12 and Clang).
+#define EV_LANES(v, a, b, c, d) __builtin_shufflevector(v, v, a, b, c, d)
+
+// Decodes one head row against its anchor (x, y, w, h): value = raw / divisor * size
+// (+ centre), each lane rounded exactly as MediaPipe's scalar formula, then the box
+// (x - w/2, y - h/2, x + w/2, y + h/2). Constants are set up once per call. The vector path
+// needs contiguous values with the keypoints from column 4 (every AI Hub and MediaPipe
+// detector); other layouts take the scalar path.
+class RowDecoder {
+ public:
+  explicit RowDecoder(const DecodeOptions& o)
+      : o_(o),
+        xy_(o.format == BoxFormat::xywh),
+        box_divisor_{o.x_scale, o.y_scale, o.w_scale, o.h_scale},
+        point_divisor_{o.x_scale, o.y_scale, o.x_scale, o.y_scale} {}
+
+  // Writes box[4] and keypoints[2k]; returns whether the box has a non-negative, non-NaN
+  // width and height (MediaPipe drops the others, b/171391719).
+  bool decode(const float* raw, int64_t col_stride, Float4 anchor, float* box, float* keypoints) const {
+    const Float4 size = EV_LANES(anchor, 2, 3, 2, 3), centre = EV_LANES(anchor, 0, 1, 0, 1);
+    const int nk = o_.num_keypoints;
+    Float4 b;  // x_center, y_center, w, h
+    if (col_stride == 1 && o_.keypoint_offset == 4) {
+      Float4 r = load4(raw);
+      if (!xy_) r = EV_LANES(r, 1, 0, 3, 2);
+      const Float4 box_centre{anchor[0], anchor[1], -0.0f, -0.0f};  // -0 adds nothing
+      b = r / box_divisor_ * size + box_centre;
+      const float* kp = raw + 4;
+      int q = 0;
+      for (; q + 2 <= nk; q += 2) {  // two (x, y) pairs at a time straight to the output
+        Float4 k = load4(kp + 2 * q);
+        if (!xy_) k = EV_LANES(k, 1, 0, 3, 2);
+        const Float4 v = k / point_divisor_ * size + centre;
+        std::memcpy(keypoints + 2 * q, &v, sizeof v);
+      }
+      for (; q < nk; ++q) point(kp[2 * q + (xy_ ? 0 : 1)], kp[2 * q + (xy_ ? 1 : 0)], anchor, keypoints + 2 * q);
+    } else {
+      const auto at = [&](int64_t k) { return raw[k * col_stride]; };
+      const int hx = xy_ ? 0 : 1, hy = 1 - hx;
+      b = Float4{at(hx) / o_.x_scale * anchor[2] + anchor[0], at(hy) / o_.y_scale * anchor[3] + anchor[1],
+                 at(2 + hx) / o_.w_scale * anchor[2], at(2 + hy) / o_.h_scale * anchor[3]};
+      for (int q = 0; q < nk; ++q) {
+        const int64_t c = o_.keypoint_offset + 2 * q;
+        point(at(c + hx), at(c + hy), anchor, keypoints + 2 * q);
       }
     }
-    for (; q < nk; ++q) {
-      const float rx = kp[2 * q + (xy ? 0 : 1)], ry = kp[2 * q + (xy ? 1 : 0)];
-      keypoints[2 * q] = rx / o.x_scale * aw + ax;
-      keypoints[2 * q + 1] = ry / o.y_scale * ah + ay;
-    }
-    return;
+    // (x - w/2, y - h/2, x + w/2, y + h/2): halving and negating are exact.
+    const Float4 corners = EV_LANES(b, 0, 1, 0, 1) + EV_LANES(b, 2, 3, 2, 3) / 2.f * Float4{-1.0f, -1.0f, 1.0f, 1.0f};
+    std::memcpy(box, &corners, sizeof corners);
+    const Float4 extent = corners - EV_LANES(corners, 2, 3, 0, 1);  // (xmin - xmax, ymin - ymax, w, h)
+    return (extent[2] >= 0.0f) & (extent[3] >= 0.0f);
   }
-  const auto at = [&](int64_t k) { return raw[k * col_stride]; };
-  const int hx = xy ? 0 : 1, hy = 1 - hx;
-  box[hx] = at(hx) / o.x_scale * aw + ax;
-  box[hy] = at(hy) / o.y_scale * ah + ay;
-  box[2 + hx] = at(2 + hx) / o.w_scale * aw;
-  box[2 + hy] = at(2 + hy) / o.h_scale * ah;
-  for (int q = 0; q < nk; ++q) {
-    const int64_t c = o.keypoint_offset + 2 * q;
-    keypoints[2 * q] = at(c + hx) / o.x_scale * aw + ax;
-    keypoints[2 * q + 1] = at(c + hy) / o.y_scale * ah + ay;
+
+ private:
+  void point(float rx, float ry, Float4 anchor, float* out) const {
+    out[0] = rx / o_.x_scale * anchor[2] + anchor[0];
+    out[1] = ry / o_.y_scale * anchor[3] + anchor[1];
   }
-}
+
+  DecodeOptions o_;
+  bool xy_;
+  Float4 box_divisor_;
+  Float4 point_divisor_;
+};
 
 }  // namespace
 
@@ -109,9 +128,14 @@ void decode_detections(const HeadParts& boxes, const HeadParts& scores, const Ma
     // blocks (valid when the floor is above -clip, so clamping cannot lift a logit over it).
     if (part.row_stride == 1 && floor > -clip) {
       for (; r + kBlock <= part.rows; r += kBlock) {
-        int any = 0;
-        for (int k = 0; k < kBlock; ++k) any |= p[r + k] >= floor;
-        if (!any) {
+        // Lane-wise max of four vectors, then of the lanes (NaN never passes: max may skip it).
+        Float4 m = load4(p + r);
+        for (int k = 4; k < kBlock; k += 4) {
+          const Float4 v = load4(p + r + k);
+          m = v > m ? v : m;
+        }
+        const float top = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
+        if (!(top >= floor)) {
           anchor += kBlock;
           continue;
         }
@@ -130,14 +154,13 @@ void decode_detections(const HeadParts& boxes, const HeadParts& scores, const Ma
     n += score >= o.min_score;
   }
 
-  // 3. Decode: x = raw / x_scale * aw + ax, w = raw / w_scale * aw, likewise y, h with
-  //    ah, ay; keypoints like x, y. Every element is rounded exactly as MediaPipe's scalar
-  //    formula, four at a time where the row layout allows.
+  // 3. Decode, written straight into the output arrays.
   const int nk = o.num_keypoints;
-  const int hx = o.format == BoxFormat::xywh ? 0 : 1, hy = 1 - hx;  // horizontal / vertical of a pair
+  const RowDecoder row_decoder(o);
   out.boxes.resize(4 * n);
   out.keypoints.resize(2 * nk * n);
   out.scores.resize(n);
+  const bool packed_anchors = anchors.col_stride == 1;
   size_t part = 0;
   int64_t part_first = 0;  // anchor index of the first row of boxes.parts[part]
   int64_t kept = 0;
@@ -145,17 +168,12 @@ void decode_detections(const HeadParts& boxes, const HeadParts& scores, const Ma
     const int64_t a = picked[i];
     while (a >= part_first + boxes.parts[part].rows) part_first += boxes.parts[part++].rows;
     const MatrixView<float>& head = boxes.parts[part];
-    float v[4];
-    decode_row(head.row(a - part_first), head.col_stride, o, anchors(a, 0), anchors(a, 1), anchors(a, 2),
-               anchors(a, 3), v, out.keypoints.data() + 2 * nk * kept);
-    const float x_center = v[hx], y_center = v[hy], w = v[2 + hx], h = v[2 + hy];
-    const float ymin = y_center - h / 2.f, xmin = x_center - w / 2.f;
-    const float ymax = y_center + h / 2.f, xmax = x_center + w / 2.f;
-    float* b = out.boxes.data() + 4 * kept;
-    b[0] = xmin, b[1] = ymin, b[2] = xmax, b[3] = ymax;
+    const Float4 anchor =
+        packed_anchors ? load4(anchors.row(a)) : Float4{anchors(a, 0), anchors(a, 1), anchors(a, 2), anchors(a, 3)};
+    const bool valid = row_decoder.decode(head.row(a - part_first), head.col_stride, anchor,
+                                          out.boxes.data() + 4 * kept, out.keypoints.data() + 2 * nk * kept);
     out.scores[kept] = logits[i];
-    // MediaPipe drops negative or NaN sizes (b/171391719): written, then not counted.
-    kept += (xmax - xmin >= 0.0f) & (ymax - ymin >= 0.0f);
+    kept += valid;  // rows that fail are overwritten by the next
   }
   out.boxes.resize(4 * kept);
   out.keypoints.resize(2 * nk * kept);

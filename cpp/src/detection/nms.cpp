@@ -20,23 +20,26 @@ uint64_t sort_key(float score, int64_t index) {
   return (uint64_t{descending} << 32) | static_cast<uint32_t>(index);
 }
 
-// Stable LSD radix sort on the upper 32 bits, 8 bits at a time, skipping bytes that are
-// the same in every key (e.g. the exponent of scores that all lie in [0.5, 1)). The input
-// is in index order, so equal scores stay in index order.
-void radix_sort_keys(std::vector<uint64_t>& keys, std::vector<uint64_t>& scratch) {
-  const size_t n = keys.size();
+// Sorts keys[0, n) ascending; `scratch` holds n. Up to a few hundred: std::sort. Otherwise a
+// stable LSD radix sort on the upper 32 bits, 8 bits at a time, skipping bytes that are
+// the same in every key (e.g. the exponent of scores that all lie in [0.5, 1)); the input
+// is in index order, so equal scores stay in index order. The result may end in scratch:
+// the returned pointer is where it is.
+uint64_t* sort_keys(uint64_t* keys, uint64_t* scratch, size_t n) {
+  if (n <= 256) {
+    std::sort(keys, keys + n);
+    return keys;
+  }
   uint64_t any = 0, all = ~uint64_t{0};
-  for (uint64_t k : keys) any |= k, all &= k;
+  for (size_t i = 0; i < n; ++i) any |= keys[i], all &= keys[i];
   const uint64_t varying = (any ^ all) >> 32;
   int digits[4], count = 0;
   for (int d = 0; d < 4; ++d)
     if ((varying >> (8 * d)) & 0xFF) digits[count++] = d;
-  if (count == 0) return;
-  scratch.resize(n);
   uint32_t counts[4][256];
   std::memset(counts, 0, sizeof(uint32_t) * 256 * count);
-  for (uint64_t k : keys)
-    for (int j = 0; j < count; ++j) ++counts[j][(k >> (32 + 8 * digits[j])) & 0xFF];
+  for (size_t i = 0; i < n; ++i)
+    for (int j = 0; j < count; ++j) ++counts[j][(keys[i] >> (32 + 8 * digits[j])) & 0xFF];
   for (int j = 0; j < count; ++j) {
     const int shift = 32 + 8 * digits[j];
     uint32_t offset = 0;
@@ -45,14 +48,19 @@ void radix_sort_keys(std::vector<uint64_t>& keys, std::vector<uint64_t>& scratch
       counts[j][b] = offset;
       offset += c;
     }
-    for (uint64_t k : keys) scratch[counts[j][(k >> shift) & 0xFF]++] = k;
-    keys.swap(scratch);
+    for (size_t i = 0; i < n; ++i) scratch[counts[j][(keys[i] >> shift) & 0xFF]++] = keys[i];
+    std::swap(keys, scratch);
   }
+  return keys;
 }
 
 struct Box {
   float x0, y0, x1, y1;
 };
+
+// Four floats as one value (GCC/Clang vector extension): element-wise IEEE arithmetic, so
+// each lane rounds as the scalar code would.
+typedef float Float4 __attribute__((vector_size(16)));
 
 // Boxes in score order as MediaPipe's Rectangle_f holds them: the min corner and
 // min + size (a Detection stores xmin and width), so the max corner is xmin + width.
@@ -219,7 +227,7 @@ void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, st
   const int nk = in.num_keypoints();
   ScoredRemaining rest(in);
   std::unique_ptr<uint32_t[]> overlaps(new uint32_t[rest.size + 1]);
-  std::unique_ptr<uint64_t[]> cluster(new uint64_t[rest.size + 1]);
+  std::unique_ptr<uint64_t[]> cluster(new uint64_t[rest.size + 1]), scratch(new uint64_t[rest.size + 1]);
   // Keypoints stored as contiguous (x, y) pairs (any row stride) are summed as one run.
   const bool pairs = in.keypoints.stride2 == 1 && in.keypoints.stride1 == 2;
   std::vector<float> kp_sum(2 * static_cast<size_t>(nk));
@@ -249,12 +257,12 @@ void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, st
     }
     // The cluster's score-weighted sums in float, in score order, as MediaPipe adds them.
     for (size_t t = 0; t < taken; ++t) cluster[t] = sort_key(in.scores[cluster[t]], static_cast<int64_t>(cluster[t]));
-    std::sort(cluster.get(), cluster.get() + taken);
+    const uint64_t* members = sort_keys(cluster.get(), scratch.get(), taken);
     float total = 0.0f, wx0 = 0.0f, wy0 = 0.0f, wx1 = 0.0f, wy1 = 0.0f;
     std::fill(kp_sum.begin(), kp_sum.end(), 0.0f);
-    float* __restrict sum = kp_sum.data();
+    float* sum = kp_sum.data();
     for (size_t t = 0; t < taken; ++t) {
-      const int64_t i = static_cast<int64_t>(cluster[t] & 0xFFFFFFFFu);
+      const int64_t i = static_cast<int64_t>(members[t] & 0xFFFFFFFFu);
       const float w = in.scores[i];
       const float* box = in.boxes.row(i);
       const int64_t c = in.boxes.col_stride;
@@ -264,8 +272,16 @@ void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, st
       // Detection stores xmin and width: the max corner MediaPipe adds is xmin + width.
       wx1 += (bx0 + (box[2 * c] - bx0)) * w, wy1 += (by0 + (box[3 * c] - by0)) * w;
       if (pairs) {
-        const float* __restrict k = in.keypoints.data + i * in.keypoints.stride0;
-        for (int p = 0; p < 2 * nk; ++p) sum[p] += k[p] * w;
+        const float* k = in.keypoints.data + i * in.keypoints.stride0;
+        int p = 0;
+        for (; p + 4 <= 2 * nk; p += 4) {  // four running sums per step, each still in member order
+          Float4 acc, v;
+          std::memcpy(&acc, sum + p, sizeof acc);
+          std::memcpy(&v, k + p, sizeof v);
+          acc += v * w;
+          std::memcpy(sum + p, &acc, sizeof acc);
+        }
+        for (; p < 2 * nk; ++p) sum[p] += k[p] * w;
       } else {
         for (int p = 0; p < nk; ++p) {
           sum[2 * p] += in.keypoints(i, p, 0) * w;
@@ -287,12 +303,11 @@ void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, st
 
 void order_by_score(const VectorView<float>& scores, std::vector<int64_t>& order) {
   const int64_t n = scores.size;
-  std::vector<uint64_t> keys(static_cast<size_t>(n)), scratch;
+  std::unique_ptr<uint64_t[]> keys(new uint64_t[n + 1]), scratch(new uint64_t[n + 1]);
   for (int64_t i = 0; i < n; ++i) keys[i] = sort_key(scores[i], i);
-  if (n > 256) radix_sort_keys(keys, scratch);
-  else std::sort(keys.begin(), keys.end());
+  const uint64_t* sorted = sort_keys(keys.get(), scratch.get(), static_cast<size_t>(n));
   order.resize(static_cast<size_t>(n));
-  for (int64_t r = 0; r < n; ++r) order[r] = static_cast<int64_t>(keys[r] & 0xFFFFFFFFu);
+  for (int64_t r = 0; r < n; ++r) order[r] = static_cast<int64_t>(sorted[r] & 0xFFFFFFFFu);
 }
 
 void non_max_suppression(const DetectionsView& in, const NmsOptions& o, DetectionList& out,
