@@ -143,10 +143,12 @@ def score_order(scores):
 
 
 def weighted_nms(boxes, keypoints, scores, threshold=0.3, max_detections=None):
-    """NonMaxSuppressionCalculator, WEIGHTED, with float32 sums in candidate order."""
+    """NonMaxSuppressionCalculator, WEIGHTED: seeds in score order, clusters by float32 IoU,
+    score-weighted means computed exactly (float64) and rounded to float32."""
     thr = f32(threshold)
     remaining = score_order(scores)
     out_b, out_k, out_s = [], [], []
+    k = keypoints.shape[1]
     while remaining:
         if max_detections is not None and len(out_s) >= max_detections:
             break
@@ -154,20 +156,12 @@ def weighted_nms(boxes, keypoints, scores, threshold=0.3, max_detections=None):
         candidates = [r for r in remaining if iou(boxes[r], boxes[seed]) > thr]
         rest = [r for r in remaining if not iou(boxes[r], boxes[seed]) > thr]
         if candidates:
-            total = wx0 = wy0 = wx1 = wy1 = f32(0)
-            kp = [f32(0)] * (2 * keypoints.shape[1])
-            for c in candidates:
-                w = f32(scores[c])
-                x0, y0, x1, y1 = _rect(boxes[c])
-                total = f32(total + w)
-                wx0, wy0 = f32(wx0 + f32(x0 * w)), f32(wy0 + f32(y0 * w))
-                wx1, wy1 = f32(wx1 + f32(x1 * w)), f32(wy1 + f32(y1 * w))
-                for j in range(keypoints.shape[1]):
-                    kp[2 * j] = f32(kp[2 * j] + f32(f32(keypoints[c, j, 0]) * w))
-                    kp[2 * j + 1] = f32(kp[2 * j + 1] + f32(f32(keypoints[c, j, 1]) * w))
+            w = np.asarray(scores, np.float64)[candidates]
+            rects = np.array([_rect(boxes[c]) for c in candidates], np.float64)
+            kps = np.asarray(keypoints, np.float64)[candidates]
             with np.errstate(invalid="ignore", divide="ignore"):  # all-zero scores: NaN, as MediaPipe
-                out_b.append([wx0 / total, wy0 / total, wx1 / total, wy1 / total])
-                out_k.append(np.array(kp, np.float32).reshape(-1, 2) / total)
+                out_b.append((rects * w[:, None]).sum(0) / w.sum())
+                out_k.append((kps * w[:, None, None]).sum(0) / w.sum())
         else:
             out_b.append(boxes[seed])
             out_k.append(keypoints[seed])
@@ -175,11 +169,11 @@ def weighted_nms(boxes, keypoints, scores, threshold=0.3, max_detections=None):
         if len(rest) == len(remaining):
             break
         remaining = rest
-    k = keypoints.shape[1]
+    n = len(out_s)
     return (
-        np.array(out_b, np.float32).reshape(len(out_s), 4),
-        np.array(out_k, np.float32).reshape(len(out_s), k, 2),
-        np.array(out_s, np.float32).reshape(len(out_s)),
+        np.array(out_b, np.float32).reshape(n, 4),
+        np.array(out_k, np.float32).reshape(n, k, 2),
+        np.array(out_s, np.float32).reshape(n),
     )
 
 

@@ -2,8 +2,11 @@
 
 Semantics are MediaPipe's SsdAnchorsCalculator, TensorsToDetectionsCalculator,
 NonMaxSuppressionCalculator and DetectionProjectionCalculator, computed natively in
-float32 in MediaPipe's order of operations (so results agree to the last bit, except for
-the order of exactly equal scores, which MediaPipe leaves undefined and we fix by index).
+float32. Anchors, decoding (boxes, keypoints, scores) and IoU tests follow MediaPipe's
+order of operations and agree with it to the last bit; weighted NMS sums each cluster in
+float32 in index order rather than score order (no sort), which agrees to float32 rounding
+(~1e-7 relative); projection runs in double and rounds once. Equal scores are visited by
+index (MediaPipe leaves their order undefined), so results are deterministic.
 Coordinates are normalised: ``x`` relative to the width, ``y`` to the height, of the
 model input (after decoding) or of the image (after :meth:`Detections.to_image`).
 """
@@ -202,6 +205,8 @@ def nms(
       remaining detections overlapping it (itself included) and becomes their
       score-weighted mean box and keypoints, keeping its own score. Like MediaPipe it
       stops at a seed that does not overlap itself (a zero-area box), emitting it as is.
+      The means are float32 sums in index order (MediaPipe: score order), equal to
+      MediaPipe's within float32 rounding.
 
     ``max_detections``: stop after that many outputs (``None``: no limit).
     """

@@ -2,7 +2,8 @@
 // mapped back to the image (DetectionProjection / DetectionLetterboxRemoval).
 //
 // Precision: decoding is float32 in MediaPipe's order of operations, so it agrees with
-// MediaPipe to the last bit; projection runs in double and rounds once to float32.
+// MediaPipe to the last bit; projection runs in double and rounds once to float32. (NMS:
+// see nms.hpp.)
 #pragma once
 
 #include <algorithm>

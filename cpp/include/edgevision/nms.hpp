@@ -24,7 +24,9 @@ struct NmsOptions {
 // weighted: the top remaining detection (the seed) takes every remaining detection that
 // overlaps it, itself included; the output is the seed with its own score and the
 // score-weighted mean of the cluster's boxes and keypoints. Stops when a seed does not
-// overlap itself (zero-area box), as MediaPipe does.
+// overlap itself (zero-area box), as MediaPipe does. The means are float32 sums in index
+// order (MediaPipe sums in score order, which would need a sort): equal to float32
+// rounding.
 //
 // Output is in seed order. `seeds`, if given, receives the input index of each output.
 void non_max_suppression(const DetectionsView& in, const NmsOptions& options, DetectionList& out,

@@ -62,6 +62,7 @@ struct Box {
 // each lane rounds as the scalar code would.
 typedef float Float4 __attribute__((vector_size(16)));
 
+
 // Boxes in score order as MediaPipe's Rectangle_f holds them: the min corner and
 // min + size (a Detection stores xmin and width), so the max corner is xmin + width.
 struct SortedDetections {
@@ -226,8 +227,7 @@ struct ScoredRemaining : Remaining {
 void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, std::vector<int64_t>* seeds) {
   const int nk = in.num_keypoints();
   ScoredRemaining rest(in);
-  std::unique_ptr<uint32_t[]> overlaps(new uint32_t[rest.size + 1]);
-  std::unique_ptr<uint64_t[]> cluster(new uint64_t[rest.size + 1]), scratch(new uint64_t[rest.size + 1]);
+  std::unique_ptr<uint32_t[]> overlaps(new uint32_t[rest.size + 1]), cluster(new uint32_t[rest.size + 1]);
   // Keypoints stored as contiguous (x, y) pairs (any row stride) are summed as one run.
   const bool pairs = in.keypoints.stride2 == 1 && in.keypoints.stride1 == 2;
   std::vector<float> kp_sum(2 * static_cast<size_t>(nk));
@@ -255,14 +255,14 @@ void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, st
       if (seeds) seeds->push_back(seed);
       break;
     }
-    // The cluster's score-weighted sums in float, in score order, as MediaPipe adds them.
-    for (size_t t = 0; t < taken; ++t) cluster[t] = sort_key(in.scores[cluster[t]], static_cast<int64_t>(cluster[t]));
-    const uint64_t* members = sort_keys(cluster.get(), scratch.get(), taken);
+    // The cluster's score-weighted means, summed in float32 like MediaPipe but in index
+    // order rather than score order (no sort): the same to float32 rounding, and
+    // independent of how equal scores are ordered.
     float total = 0.0f, wx0 = 0.0f, wy0 = 0.0f, wx1 = 0.0f, wy1 = 0.0f;
     std::fill(kp_sum.begin(), kp_sum.end(), 0.0f);
     float* sum = kp_sum.data();
     for (size_t t = 0; t < taken; ++t) {
-      const int64_t i = static_cast<int64_t>(members[t] & 0xFFFFFFFFu);
+      const int64_t i = cluster[t];
       const float w = in.scores[i];
       const float* box = in.boxes.row(i);
       const int64_t c = in.boxes.col_stride;
@@ -274,7 +274,7 @@ void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, st
       if (pairs) {
         const float* k = in.keypoints.data + i * in.keypoints.stride0;
         int p = 0;
-        for (; p + 4 <= 2 * nk; p += 4) {  // four running sums per step, each still in member order
+        for (; p + 4 <= 2 * nk; p += 4) {  // four running sums per step
           Float4 acc, v;
           std::memcpy(&acc, sum + p, sizeof acc);
           std::memcpy(&v, k + p, sizeof v);
