@@ -133,8 +133,8 @@ def ssd_anchors(
     BlazeFace short range and AI Hub's 128-px BlazePose detector (strides 8, 16, 16, 16)
     give 896.
     """
-    if num_layers is None:
-        num_layers = len(strides) if isinstance(strides, Sequence) and not isinstance(strides, str) else 0
+    if num_layers is None:  # one layer per stride; a non-sequence is reported by the native check
+        num_layers = len(strides) if hasattr(strides, "__len__") and not isinstance(strides, str) else 1
     return _native.ssd_anchors(
         input_size,
         strides,
