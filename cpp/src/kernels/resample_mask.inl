@@ -5,7 +5,7 @@
 
 #include "kernels/jobs.hpp"
 #include "kernels/row_cache.hpp"
-#include "kernels/sample_image.inl"  // Taps, axis_taps, bilinear
+#include "kernels/float_taps.inl"
 
 namespace edgevision::kernels {
 namespace {

@@ -34,6 +34,59 @@ struct Avx2Ops {
   static I mulli(I a, I b) { return _mm256_mullo_epi32(a, b); }
   static I mini(I a, I b) { return _mm256_min_epi32(a, b); }
   static I maxi(I a, I b) { return _mm256_max_epi32(a, b); }
+  static I subi(I a, I b) { return _mm256_sub_epi32(a, b); }
+  static I andi(I a, I b) { return _mm256_and_si256(a, b); }
+  static I ori(I a, I b) { return _mm256_or_si256(a, b); }
+  static I cmpeqi(I a, I b) { return _mm256_cmpeq_epi32(a, b); }
+  static I slli16(I a) { return _mm256_slli_epi32(a, 16); }
+  static void storei(int32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static bool any_greater(I a, int32_t limit) {
+    return _mm256_movemask_epi8(_mm256_cmpgt_epi32(a, _mm256_set1_epi32(limit))) != 0;
+  }
+  // 0 <= x <= hi in every lane.
+  static bool all_within(I x, I hi) {
+    const I outside = _mm256_or_si256(_mm256_cmpgt_epi32(x, hi), _mm256_cmpgt_epi32(_mm256_setzero_si256(), x));
+    return _mm256_movemask_epi8(outside) == 0;
+  }
+  static I round_to_int(F a) { return _mm256_cvtps_epi32(a); }
+  static I keepi_if_within(I v, I x, I lo, I hi) {
+    return _mm256_andnot_si256(_mm256_or_si256(_mm256_cmpgt_epi32(lo, x), _mm256_cmpgt_epi32(x, hi)), v);
+  }
+
+  // Pixel pairs as in Sse41Ops, two pixels per instruction: lane k holds samples k and k + 4,
+  // so the in-lane transpose leaves samples 0..7 in order.
+  using PixelShuffle = Sse41Ops::PixelShuffle;
+  static PixelShuffle pixel_shuffle(int pixel_stride, const int channel_byte[3]) {
+    return Sse41Ops::pixel_shuffle(pixel_stride, channel_byte);
+  }
+  static int pair_read_bytes(int pixel_stride) { return Sse41Ops::pair_read_bytes(pixel_stride); }
+  template <bool kSplit>
+  static __m256i pair_sums(const uint8_t* lo, const uint8_t* hi, __m256i weights, __m256i shuffle,
+                           const PixelShuffle& s) {
+    const __m256i bytes = _mm256_inserti128_si256(_mm256_castsi128_si256(Sse41Ops::load_pair<kSplit>(lo, s)),
+                                                  Sse41Ops::load_pair<kSplit>(hi, s), 1);
+    return _mm256_madd_epi16(_mm256_shuffle_epi8(bytes, shuffle), weights);
+  }
+  static void horizontal_pairs(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                               F h[3]) {
+    if (s.split) horizontal_pairs_of<true>(base, off, weights, s, h);
+    else horizontal_pairs_of<false>(base, off, weights, s, h);
+  }
+  template <bool kSplit>
+  static void horizontal_pairs_of(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                                  F h[3]) {
+    const __m256i shuffle = _mm256_broadcastsi128_si256(s.bytes_to_pairs);
+    __m256i p[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m256i lanes = _mm256_setr_epi32(k, k, k, k, k + 4, k + 4, k + 4, k + 4);
+      p[k] = pair_sums<kSplit>(base + off[k], base + off[k + 4], _mm256_permutevar8x32_epi32(weights, lanes), shuffle, s);
+    }
+    const __m256i c01_lo = _mm256_unpacklo_epi32(p[0], p[1]), c01_hi = _mm256_unpacklo_epi32(p[2], p[3]);
+    const __m256i c2_lo = _mm256_unpackhi_epi32(p[0], p[1]), c2_hi = _mm256_unpackhi_epi32(p[2], p[3]);
+    h[0] = _mm256_cvtepi32_ps(_mm256_unpacklo_epi64(c01_lo, c01_hi));
+    h[1] = _mm256_cvtepi32_ps(_mm256_unpackhi_epi64(c01_lo, c01_hi));
+    h[2] = _mm256_cvtepi32_ps(_mm256_unpacklo_epi64(c2_lo, c2_hi));
+  }
 
   static F keep_if_within(F v, I x, I lo, I hi) {
     const I outside = _mm256_or_si256(_mm256_cmpgt_epi32(lo, x), _mm256_cmpgt_epi32(x, hi));

@@ -31,6 +31,78 @@ struct Sse41Ops {
   static I mulli(I a, I b) { return _mm_mullo_epi32(a, b); }
   static I mini(I a, I b) { return _mm_min_epi32(a, b); }
   static I maxi(I a, I b) { return _mm_max_epi32(a, b); }
+  static I subi(I a, I b) { return _mm_sub_epi32(a, b); }
+  static I andi(I a, I b) { return _mm_and_si128(a, b); }
+  static I ori(I a, I b) { return _mm_or_si128(a, b); }
+  static I cmpeqi(I a, I b) { return _mm_cmpeq_epi32(a, b); }
+  static I slli16(I a) { return _mm_slli_epi32(a, 16); }
+  static void storei(int32_t* p, I v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+  static bool any_greater(I a, int32_t limit) {
+    return _mm_movemask_epi8(_mm_cmpgt_epi32(a, _mm_set1_epi32(limit))) != 0;
+  }
+  // 0 <= x <= hi in every lane.
+  static bool all_within(I x, I hi) {
+    const I outside = _mm_or_si128(_mm_cmpgt_epi32(x, hi), _mm_cmpgt_epi32(_mm_setzero_si128(), x));
+    return _mm_movemask_epi8(outside) == 0;
+  }
+  static I round_to_int(F a) { return _mm_cvtps_epi32(a); }
+  static I keepi_if_within(I v, I x, I lo, I hi) {
+    return _mm_andnot_si128(_mm_or_si128(_mm_cmplt_epi32(x, lo), _mm_cmpgt_epi32(x, hi)), v);
+  }
+
+  // Pixel pairs (see kernels/sample_image.inl). The pair's bytes are brought into one 8-byte
+  // word (p0 at byte 0, p1 at byte `step`), shuffled into 16-bit [c0 of p0, c0 of p1, c1 .., c2 ..,
+  // 0, 0] and multiplied by [a0, a1] pairs with pmaddwd: exact 32-bit sums.
+  struct PixelShuffle {
+    __m128i bytes_to_pairs;
+    int pixel_stride;
+    bool split;  // pixels further apart than 4 bytes: two 4-byte loads
+  };
+  static PixelShuffle pixel_shuffle(int pixel_stride, const int channel_byte[3]) {
+    const bool split = pixel_stride > 4;
+    const int step = split ? 4 : pixel_stride;
+    alignas(16) int8_t m[16];
+    for (int k = 0; k < 16; ++k) m[k] = -1;  // zero
+    for (int c = 0; c < 3; ++c) {
+      m[4 * c + 0] = static_cast<int8_t>(channel_byte[c]);
+      m[4 * c + 2] = static_cast<int8_t>(step + channel_byte[c]);
+    }
+    return {_mm_load_si128(reinterpret_cast<const __m128i*>(m)), pixel_stride, split};
+  }
+  static int pair_read_bytes(int pixel_stride) { return pixel_stride > 4 ? pixel_stride + 4 : 8; }
+  template <bool kSplit>
+  static __m128i load_pair(const uint8_t* p, const PixelShuffle& s) {
+    if (!kSplit) return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+    int32_t w0, w1;
+    __builtin_memcpy(&w0, p, 4);
+    __builtin_memcpy(&w1, p + s.pixel_stride, 4);
+    return _mm_unpacklo_epi32(_mm_cvtsi32_si128(w0), _mm_cvtsi32_si128(w1));
+  }
+  template <bool kSplit>
+  static __m128i pair_sums(const uint8_t* p, __m128i weights, const PixelShuffle& s) {
+    return _mm_madd_epi16(_mm_shuffle_epi8(load_pair<kSplit>(p, s), s.bytes_to_pairs), weights);
+  }
+  // [c0 c1 c2 x] of four pixels -> planar c0, c1, c2 as floats.
+  static void planar_channels(__m128i p0, __m128i p1, __m128i p2, __m128i p3, F h[3]) {
+    const __m128i c01_lo = _mm_unpacklo_epi32(p0, p1), c01_hi = _mm_unpacklo_epi32(p2, p3);
+    const __m128i c2_lo = _mm_unpackhi_epi32(p0, p1), c2_hi = _mm_unpackhi_epi32(p2, p3);
+    h[0] = _mm_cvtepi32_ps(_mm_unpacklo_epi64(c01_lo, c01_hi));
+    h[1] = _mm_cvtepi32_ps(_mm_unpackhi_epi64(c01_lo, c01_hi));
+    h[2] = _mm_cvtepi32_ps(_mm_unpacklo_epi64(c2_lo, c2_hi));
+  }
+  template <bool kSplit>
+  static void horizontal_pairs_of(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                                  F h[3]) {
+    planar_channels(pair_sums<kSplit>(base + off[0], _mm_shuffle_epi32(weights, 0x00), s),
+                    pair_sums<kSplit>(base + off[1], _mm_shuffle_epi32(weights, 0x55), s),
+                    pair_sums<kSplit>(base + off[2], _mm_shuffle_epi32(weights, 0xaa), s),
+                    pair_sums<kSplit>(base + off[3], _mm_shuffle_epi32(weights, 0xff), s), h);
+  }
+  static void horizontal_pairs(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                               F h[3]) {
+    if (s.split) horizontal_pairs_of<true>(base, off, weights, s, h);
+    else horizontal_pairs_of<false>(base, off, weights, s, h);
+  }
 
   static F keep_if_within(F v, I x, I lo, I hi) {
     const I outside = _mm_or_si128(_mm_cmplt_epi32(x, lo), _mm_cmpgt_epi32(x, hi));
