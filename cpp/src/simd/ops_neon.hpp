@@ -121,6 +121,11 @@ struct NeonOps {
         vandq_u32(vshlq_u32(vreinterpretq_u32_s32(word), vdupq_n_s32(-shift)), vdupq_n_u32(0xff));
     return vcvtq_f32_u32(bytes);
   }
+  // Lane idx[k] of `window` for each lane k (idx in [0, 3]).
+  static F permute(F window, I idx) {
+    const int32x4_t bytes = vaddq_s32(vmulq_s32(idx, vdupq_n_s32(0x04040404)), vdupq_n_s32(0x03020100));
+    return vreinterpretq_f32_u8(vqtbl1q_u8(vreinterpretq_u8_f32(window), vreinterpretq_u8_s32(bytes)));
+  }
   static F gather_f32(const float* base, I off) {
     int32_t o[4];
     vst1q_s32(o, off);
@@ -134,6 +139,7 @@ struct NeonOps {
     return vcvtq_f32_u32(vmovl_u16(vget_low_u16(vmovl_u8(b))));
   }
 
+  static void store_repeated3(float* dst, F v) { vst3q_f32(dst, float32x4x3_t{{v, v, v}}); }
   static void store_interleaved3(float* dst, F a, F b, F c) { vst3q_f32(dst, float32x4x3_t{{a, b, c}}); }
   // Clamp, round half to even, narrow to 4 bytes.
   static uint8x8_t pack_u8(F v) {

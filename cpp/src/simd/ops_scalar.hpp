@@ -83,9 +83,12 @@ struct ScalarOps {
   static F byte_to_float(I word, int shift) {
     return static_cast<float>((static_cast<uint32_t>(word) >> shift) & 0xffu);
   }
+  // Lane x of `window` for each lane of idx.
+  static F permute(F window, I) { return window; }
   static F gather_f32(const float* base, I off) { return base[off]; }
   static F load_u8(const uint8_t* p) { return static_cast<float>(*p); }
 
+  static void store_repeated3(float* dst, F v) { dst[0] = dst[1] = dst[2] = v; }
   static void store_interleaved3(float* dst, F a, F b, F c) {
     dst[0] = a;
     dst[1] = b;

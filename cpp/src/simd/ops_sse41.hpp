@@ -127,6 +127,11 @@ struct Sse41Ops {
     const I bytes = _mm_and_si128(_mm_srl_epi32(word, _mm_cvtsi32_si128(shift)), _mm_set1_epi32(0xff));
     return _mm_cvtepi32_ps(bytes);
   }
+  // Lane idx[k] of `window` for each lane k (idx in [0, 3]).
+  static F permute(F window, I idx) {
+    const I bytes = _mm_add_epi32(_mm_mullo_epi32(idx, _mm_set1_epi32(0x04040404)), _mm_set1_epi32(0x03020100));
+    return _mm_castsi128_ps(_mm_shuffle_epi8(_mm_castps_si128(window), bytes));
+  }
   static F gather_f32(const float* base, I off) {
     alignas(16) int32_t o[4];
     _mm_store_si128(reinterpret_cast<__m128i*>(o), off);
@@ -139,6 +144,12 @@ struct Sse41Ops {
   }
 
   // a0 b0 c0 a1 | b1 c1 a2 b2 | c2 a3 b3 c3
+  // v0 v0 v0 v1 | v1 v1 v2 v2 | v2 v3 v3 v3
+  static void store_repeated3(float* dst, F v) {
+    _mm_storeu_ps(dst, _mm_shuffle_ps(v, v, _MM_SHUFFLE(1, 0, 0, 0)));
+    _mm_storeu_ps(dst + 4, _mm_shuffle_ps(v, v, _MM_SHUFFLE(2, 2, 1, 1)));
+    _mm_storeu_ps(dst + 8, _mm_shuffle_ps(v, v, _MM_SHUFFLE(3, 3, 3, 2)));
+  }
   static void store_interleaved3(float* dst, F a, F b, F c) {
     const F ab_lo = _mm_unpacklo_ps(a, b);  // a0 b0 a1 b1
     const F ab_hi = _mm_unpackhi_ps(a, b);  // a2 b2 a3 b3
