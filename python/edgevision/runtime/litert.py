@@ -89,6 +89,8 @@ class LiteRTModel(Model):
             delegate_options = {str(k): str(v) for k, v in dict(options.get("delegate_options") or {}).items()}
             if device in _QNN_BACKEND_TYPES:
                 delegate_options.setdefault("backend_type", _QNN_BACKEND_TYPES[device])
+            if os.sep in os.fspath(delegate) and not os.path.isfile(delegate):
+                raise ValueError(f"delegate: cannot load the LiteRT delegate {os.fspath(delegate)!r}: no such file")
             try:
                 return [module.load_delegate(os.fspath(delegate), delegate_options)]
             except (ValueError, OSError) as e:

@@ -112,14 +112,14 @@ class Model:
         slots = self._slots
         if isinstance(inputs, np.ndarray):
             if len(slots) != 1:
-                raise TypeError(f"inputs: this model has {len(slots)} inputs ({self._input_names()}); "
+                raise TypeError(f"inputs: this model has {len(slots)} inputs ({self._describe_inputs()}); "
                                 "pass a list in that order or a dict by name")
             given: Sequence[Any] = (inputs,)
         elif isinstance(inputs, Mapping):
             given = self._from_mapping(inputs)
         elif isinstance(inputs, (list, tuple)):
             if len(inputs) != len(slots):
-                raise ValueError(f"inputs: expected {len(slots)} arrays ({self._input_names()}), got {len(inputs)}")
+                raise ValueError(f"inputs: expected {len(slots)} arrays ({self._describe_inputs()}), got {len(inputs)}")
             given = inputs
         else:
             raise TypeError("inputs must be a list of numpy arrays in input order, a dict by input name, or one "
@@ -129,10 +129,10 @@ class Model:
     def _from_mapping(self, inputs: Mapping[str, Any]) -> list[Any]:
         unknown = [name for name in inputs if name not in self._index]
         if unknown:
-            raise ValueError(f"inputs: unknown input name(s) {unknown}; the model's inputs are {self._input_names()}")
+            raise ValueError(f"inputs: unknown input name(s) {unknown}; the model's inputs are {self._describe_inputs()}")
         missing = [info.name for info in self.inputs if info.name not in inputs]
         if missing:
-            raise ValueError(f"inputs: missing {missing}; the model's inputs are {self._input_names()}")
+            raise ValueError(f"inputs: missing {missing}; the model's inputs are {self._describe_inputs()}")
         return [inputs[info.name] for info in self.inputs]
 
     def _convert(self, slot: _InputSlot, array: Any) -> np.ndarray:
@@ -153,7 +153,7 @@ class Model:
                                       if info.quantized else "")
         raise TypeError(f"input '{info.name}' must have dtype {accepted}, got {array.dtype.name}")
 
-    def _input_names(self) -> str:
+    def _describe_inputs(self) -> str:
         return ", ".join(repr(info.name) for info in self.inputs)
 
     def __repr__(self) -> str:

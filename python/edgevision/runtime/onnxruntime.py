@@ -54,11 +54,13 @@ class OnnxRuntimeModel(Model):
                              f"{list(OPTION_KEYS)}")
         if device not in DEVICES:
             raise ValueError(f"device must be one of {list(DEVICES)} for ONNX Runtime, got {device!r}")
-        if options.get("context_cache") and device == "cpu":
-            raise ValueError("options: 'context_cache' applies to the QNN devices only")
+        for key in ("context_cache", "provider_options"):
+            if options.get(key) and device == "cpu":
+                raise ValueError(f"options: {key!r} applies to the QNN devices only")
         ort = ort_module()
         path = os.fspath(path)
-        provider_options = dict(options.get("provider_options") or {})
+        provider_options = (qnn.provider_options(device, dict(options.get("provider_options") or {}), strict)
+                            if device != "cpu" else {})
 
         def make_session(model_path: str, extra_config: Mapping[str, str]) -> Any:
             session_options = ort.SessionOptions()

@@ -64,16 +64,25 @@ def _ensure_registered(ort: Any) -> bool:
     return True
 
 
-def add_provider(ort: Any, session_options: Any, device: str, provider_options: Mapping[str, Any]) -> Optional[list]:
+def provider_options(device: str, user_options: Mapping[str, Any], strict: bool) -> dict[str, str]:
+    options = {"backend_path": backend_library(device)}
+    if strict:
+        # By default the EP hands a QDQ graph's input Quantize / output Dequantize to the CPU EP;
+        # strict placement keeps them on QNN too (the caller can still override it).
+        options["offload_graph_io_quantization"] = "0"
+    options.update({str(k): str(v) for k, v in user_options.items()})
+    return options
+
+
+def add_provider(ort: Any, session_options: Any, device: str, options: Mapping[str, str]) -> Optional[list]:
     """Put the QNN EP on ``session_options`` (plugin) or return the ``providers`` list (legacy)."""
-    options = {"backend_path": backend_library(device), **{k: str(v) for k, v in provider_options.items()}}
     if not _ensure_registered(ort):
-        return [(EP_NAME, options), "CPUExecutionProvider"]
+        return [(EP_NAME, dict(options)), "CPUExecutionProvider"]
     devices = [d for d in ort.get_ep_devices() if d.ep_name == EP_NAME]
     # On a Snapdragon the HTP is an NPU device and the Adreno a GPU device; the x86-64 wheel
     # offers one host device and runs the backend as a simulator.
     wanted = [d for d in devices if d.device.type.name == _DEVICE_TYPES[device]]
-    session_options.add_provider_for_devices(wanted or devices, options)
+    session_options.add_provider_for_devices(wanted or devices, dict(options))
     return None
 
 
