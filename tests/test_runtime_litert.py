@@ -6,6 +6,9 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from model_builders import quantized_tflite
 
 from edgevision import runtime
@@ -117,3 +120,22 @@ def test_devices_without_a_delegate_are_refused(quantized):
         runtime.load(quantized["path"], device="qnn-htp", delegate="/nonexistent/libQnnTFLiteDelegate.so")
     with pytest.raises(ValueError, match="unknown LiteRT option"):
         runtime.load(quantized["path"], options={"num_threads": 2})
+
+
+@given(
+    shape=hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=5),
+    dtype=st.sampled_from([np.uint8, np.int8, np.float32, np.float64, np.int32, np.bool_]),
+)
+def test_any_array_runs_or_raises_a_clear_error(quantized_model, shape, dtype):
+    x = np.zeros(shape, dtype)
+    ok = shape == (1, 4, 4, 3) and dtype in (np.uint8, np.float32)
+    if ok:
+        assert quantized_model.run([x])[0].shape == (1, 4, 4, 3)
+    else:
+        with pytest.raises((ValueError, TypeError), match="input 'image' must have"):
+            quantized_model.run([x])
+
+
+@pytest.fixture(scope="module")
+def quantized_model(quantized):
+    return runtime.load(quantized["path"])
