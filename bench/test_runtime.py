@@ -96,9 +96,8 @@ def onnx_conv(tmp_path_factory):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from model_builders import conv_relu_add
-
     from edgevision import runtime
+    from model_builders import conv_relu_add
 
     spec = conv_relu_add(tmp_path_factory.mktemp("onnx") / "conv.onnx", np.random.default_rng(0))
     model = runtime.load(spec["path"], threads=1)

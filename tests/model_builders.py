@@ -12,7 +12,7 @@ import numpy as np
 
 def conv2d_nchw(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarray:
     """Plain NumPy convolution (stride 1, cross-correlation like ONNX Conv), float64 accumulation."""
-    n, c, h, wd = x.shape
+    n, _, h, wd = x.shape
     k = w.shape[2]
     xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     out_h, out_w = h + 2 * pad - k + 1, wd + 2 * pad - k + 1
@@ -155,8 +155,8 @@ def dynamic_batch(path: Path) -> dict:
     return {"path": path}
 
 
-def quantized_tflite(path: Path, in_q=(0.02, 10), out_q=(0.05, -3), shape=(1, 4, 4, 3)) -> dict:
-    """TFLite: uint8 input -> DEQUANTIZE -> ADD(x, x) -> QUANTIZE -> int8 output."""
+def quantized_tflite(path: Path, in_q=(0.02, 10), out_q=(0.05, -3), shape=(1, 4, 4, 3), dynamic_batch=False) -> dict:
+    """TFLite: uint8 input -> DEQUANTIZE -> ADD(x, x) -> QUANTIZE -> int8 output (batch -1 if dynamic)."""
     import flatbuffers
     from ai_edge_litert import schema_py_generated as s
 
@@ -168,6 +168,8 @@ def quantized_tflite(path: Path, in_q=(0.02, 10), out_q=(0.05, -3), shape=(1, 4,
     def tensor(name, tensor_type, buffer, q=None):
         t = s.TensorT()
         t.name, t.shape, t.type, t.buffer = name, list(shape), tensor_type, buffer
+        if dynamic_batch:
+            t.shapeSignature = [-1, *shape[1:]]
         if q is not None:
             t.quantization = s.QuantizationParametersT()
             t.quantization.scale, t.quantization.zeroPoint = [q[0]], [q[1]]

@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from edgevision import models
 from edgevision.models.cards import CardError, card_from_dict
 from edgevision.models.fetch import ChecksumError, FetchError
@@ -32,7 +31,7 @@ class Server:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's naming)
+            def do_GET(self):
                 server.hits[self.path] = server.hits.get(self.path, 0) + 1
                 if self.path not in server.routes:
                     self.send_error(404)
@@ -79,10 +78,10 @@ def home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
-def url_card(urls, sha=SHA, size=len(PAYLOAD), name="thing"):
+def url_card(urls, sha=SHA, size=None, name="thing"):
     return card_from_dict({
         "schema": 1, "name": name, "kind": "asset",
-        "file": {"name": f"{name}.bin", "size": size, "sha256": sha},
+        "file": {"name": f"{name}.bin", "size": size or len(PAYLOAD), "sha256": sha},
         "sources": [{"kind": "url", "url": u} for u in urls],
     })
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from edgevision.kernels import dequantize, quantize
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-from edgevision.kernels import dequantize, quantize
 
 LIMITS = {np.uint8: (0, 255), np.int8: (-128, 127)}
 

@@ -6,12 +6,11 @@ import sys
 
 import numpy as np
 import pytest
+from edgevision import runtime
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from model_builders import quantized_tflite
-
-from edgevision import runtime
 
 pytest.importorskip("ai_edge_litert", reason="ai-edge-litert is a core dependency")
 
@@ -139,3 +138,32 @@ def test_any_array_runs_or_raises_a_clear_error(quantized_model, shape, dtype):
 @pytest.fixture(scope="module")
 def quantized_model(quantized):
     return runtime.load(quantized["path"])
+
+
+def test_dynamic_batch_is_resized_on_demand(tmp_path, rng):
+    spec = quantized_tflite(tmp_path / "dynamic.tflite", dynamic_batch=True)
+    model = runtime.load(spec["path"])
+    assert model.inputs[0].shape == (None, 4, 4, 3)
+    (inp,), (out,) = model.inputs, model.outputs
+    for batch in (1, 3, 2):
+        q = rng.integers(0, 256, (batch, 4, 4, 3), dtype=np.uint8)
+        (got,) = model.run([q], dequantize=False)
+        real = 2 * ((q.astype(np.int32) - inp.zero_point).astype(np.float32) * np.float32(inp.scale))
+        assert got.shape == (batch, 4, 4, 3)
+        np.testing.assert_array_equal(got, numpy_quantize(real, out.scale, out.zero_point, -128, 127, np.int8))
+    with pytest.raises(ValueError, match=r"must have shape \[\?, 4, 4, 3\]"):
+        model.run([np.zeros((2, 4, 4, 2), np.uint8)])
+
+
+def test_raw_pixel_inputs_are_recognised(tmp_path, astronaut):
+    from edgevision.kernels import letterbox
+
+    spec = quantized_tflite(tmp_path / "pixels.tflite", in_q=(1 / 255, 0), shape=(1, 8, 8, 3))
+    model = runtime.load(spec["path"])
+    info = model.inputs[0]
+    assert info.takes_raw_pixels((0.0, 1.0)) and not info.takes_raw_pixels((-1.0, 1.0))
+    assert not runtime.load(quantized_tflite(tmp_path / "other.tflite")["path"]).inputs[0].takes_raw_pixels((0, 1))
+    # The uint8 letterbox and the float letterbox quantised by Model.run feed the same numbers.
+    pixels, _ = letterbox(astronaut, (8, 8), dtype="uint8")
+    floats, _ = letterbox(astronaut, (8, 8))
+    np.testing.assert_array_equal(model.run([pixels])[0], model.run([floats])[0])

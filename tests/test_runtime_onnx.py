@@ -7,9 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-from model_builders import conv_relu_add, dynamic_batch, qdq_conv_relu, uint8_io, with_unsupported_op
-
 from edgevision import runtime
+from model_builders import conv_relu_add, dynamic_batch, qdq_conv_relu, uint8_io, with_unsupported_op
 
 pytest.importorskip("onnxruntime", reason="install edgevision[onnx]")
 pytest.importorskip("onnx", reason="install edgevision[onnx]")
@@ -17,7 +16,7 @@ pytest.importorskip("onnx", reason="install edgevision[onnx]")
 
 def _qnn_available() -> str:
     try:
-        import onnxruntime_qnn  # noqa: F401
+        import onnxruntime_qnn
     except ImportError:
         return "onnxruntime-qnn is not installed (wheels: CPython >= 3.11 on Linux and Windows)"
     return ""
@@ -67,6 +66,17 @@ def test_quantized_graph_io_uses_the_qdq_parameters(onnx_models, rng):
     q_out = np.clip(np.rint(relu / s_out) + z_out, -128, 127).astype(np.int8)
     np.testing.assert_array_equal(model.run([x], dequantize=False)[0], q_out)
     np.testing.assert_array_equal(model.run([x])[0], (q_out.astype(np.int32) - z_out).astype(np.float32) * s_out)
+
+
+def test_session_options_reach_onnxruntime(onnx_models, rng):
+    spec = onnx_models["float"]
+    model = runtime.load(spec["path"], threads=1, options={"graph_optimization_level": "disable",
+                                                            "session_config": {"session.use_env_allocators": "0"}})
+    session_options = model._session.get_session_options()
+    assert session_options.intra_op_num_threads == 1
+    assert session_options.graph_optimization_level.name == "ORT_DISABLE_ALL"
+    x = rng.random(spec["shape"], np.float32)
+    np.testing.assert_allclose(model.run([x])[0], spec["reference"](x), rtol=1e-5, atol=1e-5)
 
 
 def test_symbolic_dimensions_accept_any_size(onnx_models):
@@ -168,7 +178,7 @@ def test_missing_qnn_plugin_names_the_extra(onnx_models):
         "except runtime.RuntimeNotInstalledError as e:\n"
         "    print('ERROR', e)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert "ERROR The QNN execution provider is not installed: pip install 'edgevision[qnn]'" in done.stdout, (
         done.stdout + done.stderr)
 
@@ -180,6 +190,7 @@ BAD_LOADS = {
     "threads zero": (dict(threads=0), ValueError, "threads must be >= 1"),
     "threads float": (dict(threads=1.5), TypeError, "threads must be a positive int"),
     "unknown option": (dict(options={"cache": True}), ValueError, "unknown ONNX Runtime option"),
+    "optimization level": (dict(options={"graph_optimization_level": 3}), ValueError, "graph_optimization_level"),
     "cache on cpu": (dict(options={"context_cache": True}), ValueError, "QNN devices only"),
     "delegate": (dict(delegate="libfoo.so"), ValueError, "delegate applies to LiteRT"),
 }

@@ -258,7 +258,7 @@ def _pip_download(source: Source, directory: Path, progress: bool) -> Path:
                "--disable-pip-version-check", *source.pip_arguments()]
     try:
         done = subprocess.run(command, stdout=None if progress else subprocess.PIPE,
-                              stderr=None if progress else subprocess.PIPE, text=True)
+                              stderr=None if progress else subprocess.PIPE, text=True, check=False)
     except OSError as e:
         raise FetchError(f"cannot run pip: {e}") from None
     if done.returncode != 0:

@@ -34,6 +34,18 @@ class TensorInfo:
     def quantized(self) -> bool:
         return self.scale is not None and self.dtype in _QUANTIZED_TYPES
 
+    def takes_raw_pixels(self, value_range: tuple[float, float]) -> bool:
+        """True if this quantised uint8 input maps pixel value p to exactly the real value the
+        model expects for ``value_range``: ``scale * (p - zero_point) == lo + p * (hi - lo) / 255``.
+        A pipeline can then write uint8 pixels straight into it (e.g. ``letterbox(dtype="uint8")``)
+        and skip the float tensor and the quantise step."""
+        if not self.quantized or self.dtype != np.uint8:
+            return False
+        lo, hi = value_range
+        step = (hi - lo) / 255
+        return bool(np.isclose(self.scale, step, rtol=1e-6, atol=0) and self.zero_point == round(-lo / step)
+                    and abs(self.zero_point * step + lo) <= 1e-6 * max(1.0, abs(lo)))
+
     def accepts_shape(self, shape: tuple[int, ...]) -> bool:
         return len(shape) == len(self.shape) and all(
             want is None or want == got for want, got in zip(self.shape, shape)

@@ -68,7 +68,7 @@ class OnnxRuntimeModel(Model):
             if threads is not None:
                 session_options.intra_op_num_threads = threads
             if "graph_optimization_level" in options:
-                session_options.graph_optimization_level = options["graph_optimization_level"]
+                session_options.graph_optimization_level = _optimization_level(ort, options["graph_optimization_level"])
             for key, value in {**dict(options.get("session_config") or {}), **extra_config}.items():
                 session_options.add_session_config_entry(str(key), str(value))
             providers: Optional[list] = ["CPUExecutionProvider"]
@@ -97,6 +97,19 @@ class OnnxRuntimeModel(Model):
 
     def _invoke(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
         return self._session.run(None, dict(zip(self._input_names, arrays)))
+
+
+_OPTIMIZATION_LEVELS = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",
+                        "all": "ORT_ENABLE_ALL"}
+
+
+def _optimization_level(ort: Any, level: Any) -> Any:
+    if isinstance(level, ort.GraphOptimizationLevel):
+        return level
+    if level not in _OPTIMIZATION_LEVELS:
+        raise ValueError(f"options: graph_optimization_level must be one of {list(_OPTIMIZATION_LEVELS)} or an "
+                         f"onnxruntime.GraphOptimizationLevel, got {level!r}")
+    return getattr(ort.GraphOptimizationLevel, _OPTIMIZATION_LEVELS[level])
 
 
 def _create_session(ort: Any, path: str, session_options: Any, providers: Optional[list]) -> Any:
