@@ -110,6 +110,8 @@ class Model:
     # -- the common path -------------------------------------------------------------------
 
     def run(self, inputs: Inputs, *, dequantize: bool = True) -> list[np.ndarray]:
+        """Outputs (new arrays, in output order) for ``inputs`` (list in input order, dict by name,
+        or one array). Raises TypeError/ValueError naming the input for a wrong type, dtype or shape."""
         arrays = self._prepare(inputs)
         outputs = self._invoke(arrays)
         if dequantize:
