@@ -9,6 +9,7 @@ namespace py = pybind11;
 namespace edgevision::bindings {
 void bind_geometry(py::module_& m);
 void bind_kernels(py::module_& m);
+void bind_quantize(py::module_& m);
 }  // namespace edgevision::bindings
 
 namespace {
@@ -43,6 +44,7 @@ PYBIND11_MODULE(_native, m) {
   m.doc() = "edgevision native kernels";
   edgevision::bindings::bind_geometry(m);
   edgevision::bindings::bind_kernels(m);
+  edgevision::bindings::bind_quantize(m);
   m.def("build_info", &build_info);
   m.def("_supported_isas", [] {
     std::vector<std::string> names;

@@ -36,6 +36,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     speed = sub.add_parser("speed", help="the full speed report (see bench/)", add_help=False)
     speed.add_argument("rest", nargs=argparse.REMAINDER)
     speed.set_defaults(run=_speed)
+    from edgevision.models import cli as models_cli
+
+    models_cli.add_parser(sub)
     args = parser.parse_args(argv)
     return args.run(args)
 
