@@ -22,6 +22,8 @@ the sha256 of every frame. It is bit-identical to OpenCV 4.11's ``cv2.warpAffine
 * pixel centres are at integer coordinates; the source centre ``((w-1)/2, (h-1)/2)`` maps to the
   canvas centre plus the shift.
 
+:func:`reference_input` names the exact inputs of the MediaPipe fixtures (tests/fixtures/mediapipe).
+
 This module imports only numpy and defines no dataclass (those need the module in
 ``sys.modules``), so it can be loaded by path without the edgevision package or its native
 module, e.g. by the reference scripts in ``bench/reference``.
@@ -45,6 +47,9 @@ __all__ = [
     "exit_and_reenter_video",
     "inverse_matrix",
     "orbit_path",
+    "REFERENCE_INPUTS",
+    "REFERENCE_VIDEO_SIZE",
+    "reference_input",
     "render",
     "synthetic_video",
     "to_rgb",
@@ -55,8 +60,7 @@ __all__ = [
 class Pose2D(NamedTuple):
     """Where the source image sits in the canvas.
 
-    ``scale`` is relative to "fit the whole image in the canvas" (1.0 = touching the shorter
-    side); ``angle_deg`` is counter-clockwise as seen on screen; ``shift`` is in canvas pixels.
+    ``scale`` is relative to the largest size at which the whole image fits in the canvas; ``angle_deg`` is counter-clockwise as seen on screen; ``shift`` is in canvas pixels.
     """
 
     scale: float = 1.0
@@ -217,3 +221,35 @@ def exit_and_reenter_video(
             u = max(0.0, (frames - 1 - k) / third)
         ease = u * u * (3 - 2 * u)
         yield render(image, (width, height), Pose2D(scale=0.9, shift=(1.2 * width * ease, 0.0)))
+
+
+# Inputs of the MediaPipe reference fixtures (tests/fixtures/mediapipe, bench/reference).
+REFERENCE_INPUTS = ("astronaut", "camera", "blank", "background", "orbit", "exit")
+REFERENCE_VIDEO_SIZE = (640, 480)
+
+
+def reference_input(name: str) -> list[np.ndarray]:
+    """The frames (a list; one frame for a still) of a MediaPipe fixture input, by name.
+
+    ``astronaut`` / ``camera``: skimage's 512x512 photos (camera as RGB); ``blank``: a flat
+    ``BORDER_RGB`` 640x480 frame (no person); ``background``: the astronaut photo's top-right
+    corner ``[0:240, 340:512]`` (backdrop and shuttle model, no person); ``orbit``:
+    ``synthetic_video(astronaut, frames=90, size=(640, 480))``; ``exit``:
+    ``exit_and_reenter_video(astronaut, frames=30, size=(640, 480))``. Needs scikit-image.
+    """
+    import skimage.data  # test/bench dependency only
+
+    if name == "astronaut":
+        return [skimage.data.astronaut()]
+    if name == "camera":
+        return [to_rgb(skimage.data.camera())]
+    if name == "blank":
+        width, height = REFERENCE_VIDEO_SIZE
+        return [np.full((height, width, 3), BORDER_RGB, np.uint8)]
+    if name == "background":
+        return [np.ascontiguousarray(skimage.data.astronaut()[0:240, 340:512])]
+    if name == "orbit":
+        return list(synthetic_video(skimage.data.astronaut(), frames=90, size=REFERENCE_VIDEO_SIZE))
+    if name == "exit":
+        return list(exit_and_reenter_video(skimage.data.astronaut(), frames=30, size=REFERENCE_VIDEO_SIZE))
+    raise ValueError(f"name: expected one of {REFERENCE_INPUTS}, got {name!r}")
