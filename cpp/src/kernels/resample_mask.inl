@@ -40,7 +40,13 @@ void resample_row_vertical(const ResampleMaskJob& job, const float* top, const f
   if (job.thresholded) {
     uint8_t* out = static_cast<uint8_t*>(job.out) + row;
     const auto threshold = V::set1(job.threshold);
-    for (int j = j_begin; j < j_end; j += V::kLanes) {
+    auto value = [&](int j) { return V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)); };
+    int j = j_begin;
+    for (; j + 4 * V::kLanes <= j_end; j += 4 * V::kLanes) {
+      V::store_gt_u8_x4(out + j, value(j), value(j + V::kLanes), value(j + 2 * V::kLanes), value(j + 3 * V::kLanes),
+                        threshold);
+    }
+    for (; j < j_end; j += V::kLanes) {
       V::store_gt_u8(out + j, V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)), threshold);
     }
   } else {

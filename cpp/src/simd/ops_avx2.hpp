@@ -149,7 +149,17 @@ struct Avx2Ops {
     const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(ones), _mm256_extracti128_si256(ones, 1));
     const int64_t eight = _mm_cvtsi128_si64(_mm_packus_epi16(w, w));
     __builtin_memcpy(dst, &eight, 8);
+  }  // store_gt_u8 of four consecutive vectors: one 32-byte store (the packs work per 128-bit
+  // lane, so the dwords are put back in order at the end).
+  static void store_gt_u8_x4(uint8_t* dst, F v0, F v1, F v2, F v3, F t) {
+    const I a = _mm256_packs_epi32(_mm256_castps_si256(_mm256_cmp_ps(v0, t, _CMP_GT_OQ)),
+                                   _mm256_castps_si256(_mm256_cmp_ps(v1, t, _CMP_GT_OQ)));
+    const I b = _mm256_packs_epi32(_mm256_castps_si256(_mm256_cmp_ps(v2, t, _CMP_GT_OQ)),
+                                   _mm256_castps_si256(_mm256_cmp_ps(v3, t, _CMP_GT_OQ)));
+    const I bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(a, b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_and_si256(bytes, _mm256_set1_epi8(1)));
   }
+
 };
 
 }  // namespace

@@ -166,7 +166,13 @@ struct NeonOps {
     const uint16x4_t w = vmovn_u32(ones);
     const uint32_t four = vget_lane_u32(vreinterpret_u32_u8(vmovn_u16(vcombine_u16(w, w))), 0);
     __builtin_memcpy(dst, &four, 4);
+  }  // store_gt_u8 of four consecutive vectors: one 16-byte store.
+  static void store_gt_u8_x4(uint8_t* dst, F v0, F v1, F v2, F v3, F t) {
+    const uint16x8_t a = vcombine_u16(vmovn_u32(vcgtq_f32(v0, t)), vmovn_u32(vcgtq_f32(v1, t)));
+    const uint16x8_t b = vcombine_u16(vmovn_u32(vcgtq_f32(v2, t)), vmovn_u32(vcgtq_f32(v3, t)));
+    vst1q_u8(dst, vandq_u8(vcombine_u8(vmovn_u16(a), vmovn_u16(b)), vdupq_n_u8(1)));
   }
+
 };
 
 }  // namespace

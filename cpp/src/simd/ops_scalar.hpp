@@ -106,6 +106,13 @@ struct ScalarOps {
   }
   // 1 where v > t, else 0.
   static void store_gt_u8(uint8_t* dst, F v, F t) { *dst = v > t ? 1 : 0; }
+  // store_gt_u8 of four consecutive vectors.
+  static void store_gt_u8_x4(uint8_t* dst, F v0, F v1, F v2, F v3, F t) {
+    store_gt_u8(dst, v0, t);
+    store_gt_u8(dst + 1, v1, t);
+    store_gt_u8(dst + 2, v2, t);
+    store_gt_u8(dst + 3, v3, t);
+  }
 };
 
 }  // namespace

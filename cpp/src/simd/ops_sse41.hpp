@@ -184,7 +184,13 @@ struct Sse41Ops {
     const I w = _mm_packus_epi32(ones, ones);
     const int32_t four = _mm_cvtsi128_si32(_mm_packus_epi16(w, w));
     __builtin_memcpy(dst, &four, 4);
+  }  // store_gt_u8 of four consecutive vectors: one 16-byte store.
+  static void store_gt_u8_x4(uint8_t* dst, F v0, F v1, F v2, F v3, F t) {
+    const I a = _mm_packs_epi32(_mm_castps_si128(_mm_cmpgt_ps(v0, t)), _mm_castps_si128(_mm_cmpgt_ps(v1, t)));
+    const I b = _mm_packs_epi32(_mm_castps_si128(_mm_cmpgt_ps(v2, t)), _mm_castps_si128(_mm_cmpgt_ps(v3, t)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_and_si128(_mm_packs_epi16(a, b), _mm_set1_epi8(1)));
   }
+
 };
 
 }  // namespace
