@@ -123,6 +123,15 @@ def pytest_terminal_summary(terminalreporter, config):
             continue
         peer = peers[0]
         for b in ours:
+            budget = b.extra_info.get("overhead_budget_us")
+            if budget is not None:  # a wrapper: its cost over the bare call, in microseconds
+                overhead = (b.stats.median - peer.stats.median) * 1e6
+                ok = overhead < budget
+                if not ok:
+                    missed.append(b.name)
+                lines.append(f"{group:<22} {b.name:<42} overhead {overhead:7.2f} us per call"
+                             f"  budget < {budget:g} us: {'ok' if ok else 'MISSED'}")
+                continue
             speedup = peer.stats.median / b.stats.median
             target = b.extra_info.get("target")
             verdict = ""

@@ -9,6 +9,7 @@ namespace py = pybind11;
 namespace edgevision::bindings {
 void bind_geometry(py::module_& m);
 void bind_kernels(py::module_& m);
+void bind_quantize(py::module_& m);
 void bind_detection(py::module_& m);
 void bind_landmarks(py::module_& m);
 void bind_filters(py::module_& m);
@@ -46,6 +47,7 @@ PYBIND11_MODULE(_native, m) {
   m.doc() = "edgevision native kernels";
   edgevision::bindings::bind_geometry(m);
   edgevision::bindings::bind_kernels(m);
+  edgevision::bindings::bind_quantize(m);
   edgevision::bindings::bind_detection(m);
   edgevision::bindings::bind_landmarks(m);
   edgevision::bindings::bind_filters(m);

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
-#include "kernels/sample_image.inl"  // axis_taps for the upsampling tables
+#include "kernels/float_taps.inl"  // axis_taps for the upsampling tables
 #include "small_image.hpp"
 
 namespace edgevision {

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "kernels/kernel_table.hpp"
-#include "small_image.hpp"
 
 namespace edgevision {
 
@@ -60,12 +61,38 @@ void fill_outside_content(T* out, const TensorSpec& spec, const PixelRect& c, T 
   const int W = spec.size.width, H = spec.size.height;
   const bool nhwc = spec.layout == Layout::nhwc;
   const int64_t plane = int64_t{W} * H;
+  // Fills tensor pixels [j0, j1) of row i in every channel.
+  auto fill_run = [&](int i, int j0, int j1) {
+    if (j1 <= j0) return;
+    if (fill == T{0}) {  // the common case; memset is vectorised on every target
+      if (nhwc) {
+        std::memset(out + (int64_t{i} * W + j0) * 3, 0, sizeof(T) * 3 * (j1 - j0));
+      } else {
+        for (int ch = 0; ch < 3; ++ch) std::memset(out + ch * plane + int64_t{i} * W + j0, 0, sizeof(T) * (j1 - j0));
+      }
+      return;
+    }
+    if (nhwc) {
+      std::fill_n(out + (int64_t{i} * W + j0) * 3, int64_t{j1 - j0} * 3, fill);
+    } else {
+      for (int ch = 0; ch < 3; ++ch) std::fill_n(out + ch * plane + int64_t{i} * W + j0, j1 - j0, fill);
+    }
+  };
   auto at = [&](int ch, int i, int j) -> T& {
     return nhwc ? out[(int64_t{i} * W + j) * 3 + ch] : out[ch * plane + int64_t{i} * W + j];
   };
   const bool replicate = spec.border == Border::replicate;
   for (int i = 0; i < H; ++i) {
     const bool row_inside = i >= c.y0 && i < c.y1;
+    if (!replicate) {
+      if (!row_inside) {
+        fill_run(i, 0, W);
+      } else {
+        fill_run(i, 0, c.x0);
+        fill_run(i, c.x1, W);
+      }
+      continue;
+    }
     const int src_i = std::clamp(i, c.y0, c.y1 - 1);
     for (int j = 0; j < W; ++j) {
       if (row_inside && j >= c.x0 && j < c.x1) {
@@ -73,7 +100,7 @@ void fill_outside_content(T* out, const TensorSpec& spec, const PixelRect& c, T 
         continue;
       }
       const int src_j = std::clamp(j, c.x0, c.x1 - 1);
-      for (int ch = 0; ch < 3; ++ch) at(ch, i, j) = replicate ? at(ch, src_i, src_j) : fill;
+      for (int ch = 0; ch < 3; ++ch) at(ch, i, j) = at(ch, src_i, src_j);
     }
   }
 }
@@ -83,11 +110,9 @@ void fill_outside_content(T* out, const TensorSpec& spec, const PixelRect& c, T 
 void sample_into_tensor(const ImageView& image, const Transform& transform, const TensorSpec& spec,
                         Border tap_border, void* out) {
   if (!transform.is_affine()) throw std::invalid_argument("transform must be affine");
-  const ReadableImage readable(image);
   const Transform::Matrix& m = transform.matrix();
   kernels::SampleImageJob job{};
-  job.src = readable.view();
-  job.last_word = readable.last_word();
+  job.src = image;
   job.map = {{float(m[0]), float(m[1]), float(m[2]), float(m[3]), float(m[4]), float(m[5])}};
   const PixelRect c = transform.content();
   job.content = c;
@@ -99,6 +124,11 @@ void sample_into_tensor(const ImageView& image, const Transform& transform, cons
   job.scale = (spec.range_hi - spec.range_lo) / 255.0f;
   job.offset = spec.range_lo;
   for (int ch = 0; ch < 3; ++ch) job.channel_shift[ch] = 8 * (spec.bgr_input ? 2 - ch : ch);
+  thread_local std::vector<int32_t> column_taps;
+  const size_t columns = static_cast<size_t>(c.x1 - c.x0) + 8;
+  if (column_taps.size() < 2 * columns) column_taps.resize(2 * columns);
+  job.column_offset = column_taps.data();
+  job.column_weights = column_taps.data() + columns;
   job.out = out;
   kernels::active_table().sample_image(job);
 

@@ -11,7 +11,16 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Detections", "Rect", "Transform", "build_info", "kernels", "__version__"]
+__all__ = ["Detections", "Rect", "SelfieSegmenter", "Transform", "build_info", "kernels", "__version__"]
+
+
+def __getattr__(name: str):
+    # Pipelines load lazily: importing edgevision stays cheap (no runtime or model zoo import).
+    if name == "SelfieSegmenter":
+        from .pipelines import SelfieSegmenter
+
+        return SelfieSegmenter
+    raise AttributeError(f"module 'edgevision' has no attribute {name!r}")
 
 
 def build_info() -> dict:

@@ -34,7 +34,7 @@ from .landmarks import (
     refine_from_heatmap,
 )
 
-__all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite"]
+__all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite", "quantize", "dequantize"]
 # Detector and landmark post-processing, temporal filters (see their modules for details).
 __all__ += [
     "Detections",
@@ -181,3 +181,26 @@ def composite(
     ``cv2.GaussianBlur`` (reflect-101 borders).
     """
     return _native.composite(image, mask, background, blur_sigma, out)
+
+
+def quantize(
+    x: np.ndarray,
+    scale: float,
+    zero_point: int,
+    dtype: Literal["uint8", "int8"] | np.dtype | type = "uint8",
+    *,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Quantise float32 ``x`` to ``dtype`` with the affine map ``x = scale * (q - zero_point)``.
+
+    ``q = clip(rint(x / scale) + zero_point, qmin, qmax)``: the quotient is computed in
+    float32 and rounded half to even (``np.rint``), as ONNX QuantizeLinear and ONNX Runtime
+    do; values beyond the type's range saturate and NaN becomes ``zero_point``. ``x`` may
+    be any strided view (read in place); the result is C-contiguous, shaped like ``x``.
+    """
+    return _native.quantize(x, scale, zero_point, np.dtype(dtype).name if not isinstance(dtype, str) else dtype, out)
+
+
+def dequantize(q: np.ndarray, scale: float, zero_point: int, *, out: np.ndarray | None = None) -> np.ndarray:
+    """float32 ``(q - zero_point) * scale`` of a uint8 or int8 array (exact, any strides)."""
+    return _native.dequantize(q, scale, zero_point, out)

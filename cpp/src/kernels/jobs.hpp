@@ -14,8 +14,7 @@ struct AffineMap {
 };
 
 struct SampleImageJob {
-  ImageView src;        // span() >= 4, offsets fit int32
-  int32_t last_word;    // src.span() - 4: last offset a 4-byte read may start at
+  ImageView src;        // offsets fit int32
   AffineMap map;
   PixelRect content;    // only these tensor pixels are sampled; the caller fills the rest
   Border border;
@@ -24,6 +23,9 @@ struct SampleImageJob {
   ElementType type;
   float scale, offset;  // float32 value = pixel * scale + offset
   int channel_shift[3]; // bit shift of the source byte feeding tensor channel c
+  // scratch for axis-aligned maps: column taps of the content, width rounded up to 8
+  int32_t* column_offset;
+  int32_t* column_weights;
   void* out;
 };
 

@@ -5,7 +5,8 @@
 
 #include "kernels/jobs.hpp"
 #include "kernels/row_cache.hpp"
-#include "kernels/sample_image.inl"  // Taps, axis_taps, bilinear
+#include "kernels/window_gather.inl"
+#include "kernels/float_taps.inl"
 
 namespace edgevision::kernels {
 namespace {
@@ -22,9 +23,10 @@ inline void store_mask_values(const ResampleMaskJob& job, int64_t index, typenam
 template <class V>
 void resample_row_horizontal(const ResampleMaskJob& job, const float* src_row, float* dst, int j_begin,
                              int j_end) {
+  const int64_t row_elements = (job.src.width - 1) * job.src.col_stride + 1;
   for (int j = j_begin; j < j_end; j += V::kLanes) {
-    const auto a = V::gather_f32(src_row, V::loadi(job.col_off0 + j));
-    const auto b = V::gather_f32(src_row, V::loadi(job.col_off1 + j));
+    typename V::F a, b;
+    gather_tap_pair<V>(src_row, row_elements, job.col_off0 + j, job.col_off1 + j, a, b);
     V::store(dst + j, V::add(V::mul(a, V::load(job.col_w0 + j)), V::mul(b, V::load(job.col_w1 + j))));
   }
 }
@@ -34,8 +36,24 @@ void resample_row_vertical(const ResampleMaskJob& job, const float* top, const f
                            int j_begin, int j_end) {
   const auto w0 = V::set1(job.row_w0[i]), w1 = V::set1(job.row_w1[i]);
   const int64_t row = int64_t{i} * job.width;
-  for (int j = j_begin; j < j_end; j += V::kLanes) {
-    store_mask_values<V>(job, row + j, V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)));
+  // Locals, not job fields, in the loops: stores through `out` could alias the job.
+  if (job.thresholded) {
+    uint8_t* out = static_cast<uint8_t*>(job.out) + row;
+    const auto threshold = V::set1(job.threshold);
+    auto value = [&](int j) { return V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)); };
+    int j = j_begin;
+    for (; j + 4 * V::kLanes <= j_end; j += 4 * V::kLanes) {
+      V::store_gt_u8_x4(out + j, value(j), value(j + V::kLanes), value(j + 2 * V::kLanes), value(j + 3 * V::kLanes),
+                        threshold);
+    }
+    for (; j < j_end; j += V::kLanes) {
+      V::store_gt_u8(out + j, V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)), threshold);
+    }
+  } else {
+    float* out = static_cast<float*>(job.out) + row;
+    for (int j = j_begin; j < j_end; j += V::kLanes) {
+      V::store(out + j, V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)));
+    }
   }
 }
 
@@ -46,9 +64,8 @@ void resample_mask_separable(const ResampleMaskJob& job) {
   RowPairCache cache(job.cache, job.cache + width);
   auto interpolate = [&](int src_row, float* dst) {
     const float* row = job.src.data + src_row * job.src.row_stride;
-    // Per-column gathers cost more than scalar loads on current x86 cores; this pass runs
-    // once per source row, the vertical one below for every output pixel.
-    resample_row_horizontal<simd::ScalarOps>(job, row, dst, 0, width);
+    resample_row_horizontal<V>(job, row, dst, 0, vector_end);
+    resample_row_horizontal<simd::ScalarOps>(job, row, dst, vector_end, width);
   };
   for (int i = 0; i < job.height; ++i) {
     const float *top, *bottom;

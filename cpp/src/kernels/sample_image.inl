@@ -1,124 +1,256 @@
 // Bilinear sampling of an interleaved uint8 image through an affine map into a tensor.
 // Included by each cpp/src/simd/table_<isa>.cpp after its Ops header.
+//
+// The formula (every path computes exactly this, tests compare them bit for bit):
+//   x taps: the two horizontal weights are quantised to 14 bits (a0 + a1 = 16384) and moved onto
+//     one pair of adjacent columns (b, b + 1), so a row's contribution is an exact integer,
+//     h = p(b) * a0 + p(b + 1) * a1 (what pmaddwd computes from one 8-byte load);
+//   y taps: float weights wy0, wy1 on rows y0, y1 (clamped, or zeroed outside for Border::zero);
+//   value = (float(h_y0) * wy0 + float(h_y1) * wy1) * (scale / 16384) + offset.
 #pragma once
 
+#include <algorithm>
+
+#include "kernels/float_taps.inl"
 #include "kernels/jobs.hpp"
 #include "simd/ops_scalar.hpp"
 
 namespace edgevision::kernels {
 namespace {
 
-// Source taps and weights of one bilinear sample (per lane).
+constexpr int kWeightOne = 1 << 14;
+
+// Horizontal taps of kLanes samples: byte offset of the pair's first pixel within a row, and
+// the pair's weights packed as a0 | a1 << 16.
 template <class V>
-struct Taps {
-  typename V::I off00, off01, off10, off11;
-  typename V::F wx0, wx1, wy0, wy1;
+struct PairTaps {
+  typename V::I x_offset;
+  typename V::I weights;
 };
 
 // Positions are clamped to [-2, size + 1] first: past that, every tap is outside the image
 // either way, and the float-to-int conversion stays defined.
 template <class V>
-inline void axis_taps(typename V::F pos, int size, Border border, typename V::I& i0, typename V::I& i1,
-                      typename V::F& w0, typename V::F& w1) {
-  using F = typename V::F;
-  pos = V::min(V::max(pos, V::set1(-2.0f)), V::set1(static_cast<float>(size) + 1.0f));
-  const F floor_pos = V::floor(pos);
-  const F frac = V::sub(pos, floor_pos);
-  w1 = frac;
-  w0 = V::sub(V::set1(1.0f), frac);
-  i0 = V::to_int(floor_pos);
-  i1 = V::addi(i0, V::seti(1));
-  const auto lo = V::seti(0), hi = V::seti(size - 1);
+[[gnu::always_inline]] inline PairTaps<V> pair_taps(typename V::F pos, int width, int32_t pixel_stride, Border border) {
+  using I = typename V::I;
+  pos = V::min(V::max(pos, V::set1(-2.0f)), V::set1(static_cast<float>(width) + 1.0f));
+  const auto floor_pos = V::floor(pos);
+  const I x0 = V::to_int(floor_pos);
+  const I x1 = V::addi(x0, V::seti(1));
+  I w1 = V::round_to_int(V::mul(V::sub(pos, floor_pos), V::set1(static_cast<float>(kWeightOne))));
+  I w0 = V::subi(V::seti(kWeightOne), w1);
+  const I lo = V::seti(0), hi = V::seti(width - 1);
   if (border == Border::zero) {
-    w0 = V::keep_if_within(w0, i0, lo, hi);
-    w1 = V::keep_if_within(w1, i1, lo, hi);
+    w0 = V::keepi_if_within(w0, x0, lo, hi);
+    w1 = V::keepi_if_within(w1, x1, lo, hi);
   }
-  i0 = V::mini(V::maxi(i0, lo), hi);
-  i1 = V::mini(V::maxi(i1, lo), hi);
+  const I c0 = V::mini(V::maxi(x0, lo), hi);
+  const I c1 = V::mini(V::maxi(x1, lo), hi);
+  const I b = V::mini(V::maxi(x0, lo), V::seti(width >= 2 ? width - 2 : 0));
+  const I b1 = V::addi(b, V::seti(1));
+  // Every clamped tap is b or b + 1, so its weight lands on one of the pair.
+  const I a0 = V::addi(V::andi(V::cmpeqi(c0, b), w0), V::andi(V::cmpeqi(c1, b), w1));
+  const I a1 = V::addi(V::andi(V::cmpeqi(c0, b1), w0), V::andi(V::cmpeqi(c1, b1), w1));
+  return {V::mulli(b, V::seti(pixel_stride)), V::ori(a0, V::slli16(a1))};
+}
+
+// Writes kLanes tensor pixels (j .. j + kLanes - 1 of row i) from vertically weighted sums.
+template <class V>
+[[gnu::always_inline]] inline void store_tensor_pixels(const SampleImageJob& job, int i, int j, typename V::F value[3], float scale,
+                                float offset) {
+  const int64_t pixel = int64_t{i} * job.width + j;
+  const int64_t plane = int64_t{job.width} * job.height;
+  for (int c = 0; c < 3; ++c) value[c] = V::add(V::mul(value[c], V::set1(scale)), V::set1(offset));
+  if (job.type == ElementType::float32) {
+    float* out = static_cast<float*>(job.out);
+    if (job.layout == Layout::nhwc) {
+      V::store_interleaved3(out + 3 * pixel, value[0], value[1], value[2]);
+    } else {
+      for (int c = 0; c < 3; ++c) V::store(out + c * plane + pixel, value[c]);
+    }
+  } else {
+    uint8_t* out = static_cast<uint8_t*>(job.out);
+    if (job.layout == Layout::nhwc) {
+      V::store_interleaved3_u8(out + 3 * pixel, value[0], value[1], value[2]);
+    } else {
+      for (int c = 0; c < 3; ++c) V::store_u8(out + c * plane + pixel, value[c]);
+    }
+  }
+}
+
+// Per-call constants shared by every chunk.
+template <class V>
+struct SampleContext {
+  typename V::PixelShuffle shuffle;
+  typename simd::ScalarOps::PixelShuffle scalar_shuffle;
+  int32_t last_safe_offset;  // pair offsets above this take the byte-by-byte path
+  float scale, offset;
+  int32_t max_column_offset;  // separable maps: of the column table
+};
+
+// kLanes samples whose taps are known: pairs at row0 + off0[k] and row1 + off1[k].
+template <class V>
+[[gnu::always_inline]] inline void sample_chunk(const SampleImageJob& job, const SampleContext<V>& ctx, int i,
+                                                int j, const uint8_t* row0, const int32_t* off0, const uint8_t* row1,
+                                                const int32_t* off1, typename V::I weights, typename V::F wy0,
+                                                typename V::F wy1) {
+  typename V::F h0[3], h1[3], value[3];
+  V::horizontal_pairs(row0, off0, weights, ctx.shuffle, h0);
+  V::horizontal_pairs(row1, off1, weights, ctx.shuffle, h1);
+  for (int c = 0; c < 3; ++c) value[c] = V::add(V::mul(h0[c], wy0), V::mul(h1[c], wy1));
+  store_tensor_pixels<V>(job, i, j, value, ctx.scale, ctx.offset);
+}
+
+// The same chunk one sample at a time through ScalarOps, which reads exactly the bytes it uses
+// (for pairs near the end of the buffer, where a wide load would pass it).
+template <class V>
+[[gnu::noinline, gnu::cold]] void sample_chunk_bytewise(const SampleImageJob& job, const SampleContext<V>& ctx,
+                                                        int i, int j, const uint8_t* row0, const int32_t* off0,
+                                                        const uint8_t* row1, const int32_t* off1,
+                                                        typename V::I weights, typename V::F wy0,
+                                                        typename V::F wy1) {
+  using S = simd::ScalarOps;
+  alignas(32) int32_t w[V::kLanes];
+  alignas(32) float y0[V::kLanes], y1[V::kLanes];
+  V::storei(w, weights);
+  V::store(y0, wy0);
+  V::store(y1, wy1);
+  const SampleContext<S> scalar{ctx.scalar_shuffle, ctx.scalar_shuffle, ctx.last_safe_offset, ctx.scale,
+                                ctx.offset, ctx.max_column_offset};
+  for (int k = 0; k < V::kLanes; ++k) {
+    sample_chunk<S>(job, scalar, i, j + k, row0, off0 + k, row1, off1 + k, w[k], y0[k], y1[k]);
+  }
+}
+
+// Axis-aligned maps (letterbox): column taps once per call, row taps once per row.
+template <class V>
+void sample_separable_span(const SampleImageJob& job, const SampleContext<V>& ctx, int i, int j_begin,
+                           int j_end) {
+  using S = simd::ScalarOps;
+  const float* m = job.map.m;
+  S::I y0, y1;
+  S::F wy0, wy1;
+  axis_taps<S>(m[4] * static_cast<float>(i) + m[5], job.src.height, job.border, y0, y1, wy0, wy1);
+  const int64_t row0_offset = y0 * job.src.row_stride, row1_offset = y1 * job.src.row_stride;
+  const uint8_t* row0 = job.src.data + row0_offset;
+  const uint8_t* row1 = job.src.data + row1_offset;
+  const int32_t lower_row = static_cast<int32_t>(std::max(row0_offset, row1_offset));
+  const bool near_end = lower_row + ctx.max_column_offset > ctx.last_safe_offset;
+  const int x0 = job.content.x0;
+  for (int j = j_begin; j < j_end; j += V::kLanes) {
+    const int32_t* off = job.column_offset + (j - x0);
+    const auto weights = V::loadi(job.column_weights + (j - x0));
+    const auto wy0v = V::set1(wy0), wy1v = V::set1(wy1);
+    const bool past_safe =
+        near_end && V::any_greater(V::addi(V::loadi(off), V::seti(lower_row)), ctx.last_safe_offset);
+    if (past_safe) sample_chunk_bytewise<V>(job, ctx, i, j, row0, off, row1, off, weights, wy0v, wy1v);
+    else sample_chunk<V>(job, ctx, i, j, row0, off, row1, off, weights, wy0v, wy1v);
+  }
 }
 
 template <class V>
-inline Taps<V> image_taps(const SampleImageJob& job, typename V::F sx, typename V::F sy) {
-  Taps<V> t;
-  typename V::I x0, x1, y0, y1;
-  axis_taps<V>(sx, job.src.width, job.border, x0, x1, t.wx0, t.wx1);
-  axis_taps<V>(sy, job.src.height, job.border, y0, y1, t.wy0, t.wy1);
-  const auto ps = V::seti(static_cast<int32_t>(job.src.pixel_stride));
-  const auto rs = V::seti(static_cast<int32_t>(job.src.row_stride));
-  x0 = V::mulli(x0, ps);
-  x1 = V::mulli(x1, ps);
-  y0 = V::mulli(y0, rs);
-  y1 = V::mulli(y1, rs);
-  t.off00 = V::addi(y0, x0);
-  t.off01 = V::addi(y0, x1);
-  t.off10 = V::addi(y1, x0);
-  t.off11 = V::addi(y1, x1);
-  return t;
+void column_taps_span(const SampleImageJob& job, int j_begin, int j_end) {
+  const float* m = job.map.m;
+  const int x0 = job.content.x0;
+  for (int j = j_begin; j < j_end; j += V::kLanes) {
+    const auto fj = V::add(V::set1(static_cast<float>(j)), V::iota());
+    const PairTaps<V> t = pair_taps<V>(V::add(V::mul(V::set1(m[0]), fj), V::set1(m[2])), job.src.width,
+                                       static_cast<int32_t>(job.src.pixel_stride), job.border);
+    V::storei(job.column_offset + (j - x0), t.x_offset);
+    V::storei(job.column_weights + (j - x0), t.weights);
+  }
 }
 
-// The one bilinear formula every path uses, in this order (tests compare paths bit for bit).
+// General affine maps (rotated ROIs): taps per sample; the pair offsets of both rows are stored
+// side by side so the loads index one array.
 template <class V>
-inline typename V::F bilinear(typename V::F p00, typename V::F p01, typename V::F p10, typename V::F p11,
-                              const Taps<V>& t) {
-  const auto top = V::add(V::mul(p00, t.wx0), V::mul(p01, t.wx1));
-  const auto bottom = V::add(V::mul(p10, t.wx0), V::mul(p11, t.wx1));
-  return V::add(V::mul(top, t.wy0), V::mul(bottom, t.wy1));
-}
-
-// Tensor pixels [j_begin, j_end) of row i, kLanes at a time (j_end - j_begin divisible by it).
-template <class V>
-void sample_image_span(const SampleImageJob& job, int i, int j_begin, int j_end) {
+void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, int i, int j_begin, int j_end) {
   using F = typename V::F;
+  using I = typename V::I;
   const float* m = job.map.m;
   const float fi = static_cast<float>(i);
   const F bx = V::set1(m[1] * fi + m[2]);
   const F by = V::set1(m[4] * fi + m[5]);
   const F m0 = V::set1(m[0]), m3 = V::set1(m[3]);
-  const F scale = V::set1(job.scale), offset = V::set1(job.offset);
+  const I row_stride = V::seti(static_cast<int32_t>(job.src.row_stride));
   const uint8_t* base = job.src.data;
-  const int64_t plane = int64_t{job.width} * job.height;
-
+  alignas(32) int32_t off[2 * V::kLanes];
+  const I last_pair_x = V::seti(job.src.width - 2), last_pair_y = V::seti(job.src.height - 2);
+  const I pixel_stride = V::seti(static_cast<int32_t>(job.src.pixel_stride));
+  const F x_limit = V::set1(static_cast<float>(job.src.width) + 1.0f);
+  const F y_limit = V::set1(static_cast<float>(job.src.height) + 1.0f);
   for (int j = j_begin; j < j_end; j += V::kLanes) {
     const F fj = V::add(V::set1(static_cast<float>(j)), V::iota());
-    const Taps<V> t = image_taps<V>(job, V::add(V::mul(m0, fj), bx), V::add(V::mul(m3, fj), by));
-    const auto w00 = V::gather_u32(base, t.off00, job.last_word);
-    const auto w01 = V::gather_u32(base, t.off01, job.last_word);
-    const auto w10 = V::gather_u32(base, t.off10, job.last_word);
-    const auto w11 = V::gather_u32(base, t.off11, job.last_word);
-    F value[3];
-    for (int c = 0; c < 3; ++c) {
-      const int s = job.channel_shift[c];
-      value[c] = bilinear<V>(V::byte_to_float(w00, s), V::byte_to_float(w01, s), V::byte_to_float(w10, s),
-                             V::byte_to_float(w11, s), t);
-    }
-    const int64_t pixel = int64_t{i} * job.width + j;
-    if (job.type == ElementType::float32) {
-      for (F& v : value) v = V::add(V::mul(v, scale), offset);
-      float* out = static_cast<float*>(job.out);
-      if (job.layout == Layout::nhwc) {
-        V::store_interleaved3(out + 3 * pixel, value[0], value[1], value[2]);
-      } else {
-        for (int c = 0; c < 3; ++c) V::store(out + c * plane + pixel, value[c]);
-      }
+    // Clamped as in pair_taps/axis_taps, so the integer conversion below stays defined.
+    const F sx = V::min(V::max(V::add(V::mul(m0, fj), bx), V::set1(-2.0f)), x_limit);
+    const F sy = V::min(V::max(V::add(V::mul(m3, fj), by), V::set1(-2.0f)), y_limit);
+    I off0, off1, weights;
+    F wy0, wy1;
+    // Interior samples (both taps of both axes inside) skip the clamping; their taps equal
+    // what pair_taps and axis_taps give.
+    const F floor_x = V::floor(sx), floor_y = V::floor(sy);
+    const I x0 = V::to_int(floor_x), y0 = V::to_int(floor_y);
+    if (V::all_within(x0, last_pair_x) && V::all_within(y0, last_pair_y)) {
+      const I w1 = V::round_to_int(V::mul(V::sub(sx, floor_x), V::set1(static_cast<float>(kWeightOne))));
+      weights = V::ori(V::subi(V::seti(kWeightOne), w1), V::slli16(w1));
+      wy1 = V::sub(sy, floor_y);
+      wy0 = V::sub(V::set1(1.0f), wy1);
+      off0 = V::addi(V::mulli(y0, row_stride), V::mulli(x0, pixel_stride));
+      off1 = V::addi(off0, row_stride);
     } else {
-      uint8_t* out = static_cast<uint8_t*>(job.out);
-      if (job.layout == Layout::nhwc) {
-        V::store_interleaved3_u8(out + 3 * pixel, value[0], value[1], value[2]);
-      } else {
-        for (int c = 0; c < 3; ++c) V::store_u8(out + c * plane + pixel, value[c]);
-      }
+      const PairTaps<V> t =
+          pair_taps<V>(sx, job.src.width, static_cast<int32_t>(job.src.pixel_stride), job.border);
+      I r0, r1;
+      axis_taps<V>(sy, job.src.height, job.border, r0, r1, wy0, wy1);
+      weights = t.weights;
+      off0 = V::addi(V::mulli(r0, row_stride), t.x_offset);
+      off1 = V::addi(V::mulli(r1, row_stride), t.x_offset);
+    }
+    V::storei(off, off0);
+    V::storei(off + V::kLanes, off1);
+    asm("" ::: "memory");  // read the offsets back as loads: cheaper than lane extracts
+    if (V::any_greater(V::maxi(off0, off1), ctx.last_safe_offset)) {
+      sample_chunk_bytewise<V>(job, ctx, i, j, base, off, base, off + V::kLanes, weights, wy0, wy1);
+    } else {
+      sample_chunk<V>(job, ctx, i, j, base, off, base, off + V::kLanes, weights, wy0, wy1);
     }
   }
 }
 
 template <class V>
 void sample_image(const SampleImageJob& job) {
+  using S = simd::ScalarOps;
   const PixelRect& c = job.content;
   const int count = c.x1 - c.x0;
   const int vector_end = c.x0 + count - count % V::kLanes;
+  const int pixel_stride = static_cast<int>(job.src.pixel_stride);
+  int channel_byte[3];
+  for (int ch = 0; ch < 3; ++ch) channel_byte[ch] = job.channel_shift[ch] / 8;
+  const bool to_float = job.type == ElementType::float32;
+  const float scale = (to_float ? job.scale : 1.0f) / static_cast<float>(kWeightOne);
+  const float offset = to_float ? job.offset : 0.0f;
+  const int32_t last_safe = static_cast<int32_t>(job.src.span() - V::pair_read_bytes(pixel_stride));
+
+  const bool separable = job.map.m[1] == 0.0f && job.map.m[3] == 0.0f;
+  if (separable) {
+    column_taps_span<V>(job, c.x0, vector_end);
+    column_taps_span<S>(job, vector_end, c.x1);
+  }
+  const int32_t max_column_offset =
+      separable && count > 0 ? *std::max_element(job.column_offset, job.column_offset + count) : 0;
+  const SampleContext<V> ctx{V::pixel_shuffle(pixel_stride, channel_byte),
+                             S::pixel_shuffle(pixel_stride, channel_byte), last_safe, scale, offset,
+                             max_column_offset};
+  const SampleContext<S> scalar_ctx{ctx.scalar_shuffle, ctx.scalar_shuffle, last_safe, scale, offset,
+                                    max_column_offset};
   for (int i = c.y0; i < c.y1; ++i) {
-    sample_image_span<V>(job, i, c.x0, vector_end);
-    sample_image_span<simd::ScalarOps>(job, i, vector_end, c.x1);
+    if (separable) {
+      sample_separable_span<V>(job, ctx, i, c.x0, vector_end);
+      sample_separable_span<S>(job, scalar_ctx, i, vector_end, c.x1);
+    } else {
+      sample_affine_span<V>(job, ctx, i, c.x0, vector_end);
+      sample_affine_span<S>(job, scalar_ctx, i, vector_end, c.x1);
+    }
   }
 }
 

@@ -34,6 +34,59 @@ struct Avx2Ops {
   static I mulli(I a, I b) { return _mm256_mullo_epi32(a, b); }
   static I mini(I a, I b) { return _mm256_min_epi32(a, b); }
   static I maxi(I a, I b) { return _mm256_max_epi32(a, b); }
+  static I subi(I a, I b) { return _mm256_sub_epi32(a, b); }
+  static I andi(I a, I b) { return _mm256_and_si256(a, b); }
+  static I ori(I a, I b) { return _mm256_or_si256(a, b); }
+  static I cmpeqi(I a, I b) { return _mm256_cmpeq_epi32(a, b); }
+  static I slli16(I a) { return _mm256_slli_epi32(a, 16); }
+  static void storei(int32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static bool any_greater(I a, int32_t limit) {
+    return _mm256_movemask_epi8(_mm256_cmpgt_epi32(a, _mm256_set1_epi32(limit))) != 0;
+  }
+  // 0 <= x <= hi in every lane.
+  static bool all_within(I x, I hi) {
+    const I outside = _mm256_or_si256(_mm256_cmpgt_epi32(x, hi), _mm256_cmpgt_epi32(_mm256_setzero_si256(), x));
+    return _mm256_movemask_epi8(outside) == 0;
+  }
+  static I round_to_int(F a) { return _mm256_cvtps_epi32(a); }
+  static I keepi_if_within(I v, I x, I lo, I hi) {
+    return _mm256_andnot_si256(_mm256_or_si256(_mm256_cmpgt_epi32(lo, x), _mm256_cmpgt_epi32(x, hi)), v);
+  }
+
+  // Pixel pairs as in Sse41Ops, two pixels per instruction: lane k holds samples k and k + 4,
+  // so the in-lane transpose leaves samples 0..7 in order.
+  using PixelShuffle = Sse41Ops::PixelShuffle;
+  static PixelShuffle pixel_shuffle(int pixel_stride, const int channel_byte[3]) {
+    return Sse41Ops::pixel_shuffle(pixel_stride, channel_byte);
+  }
+  static int pair_read_bytes(int pixel_stride) { return Sse41Ops::pair_read_bytes(pixel_stride); }
+  template <bool kSplit>
+  static __m256i pair_sums(const uint8_t* lo, const uint8_t* hi, __m256i weights, __m256i shuffle,
+                           const PixelShuffle& s) {
+    const __m256i bytes = _mm256_inserti128_si256(_mm256_castsi128_si256(Sse41Ops::load_pair<kSplit>(lo, s)),
+                                                  Sse41Ops::load_pair<kSplit>(hi, s), 1);
+    return _mm256_madd_epi16(_mm256_shuffle_epi8(bytes, shuffle), weights);
+  }
+  static void horizontal_pairs(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                               F h[3]) {
+    if (s.split) horizontal_pairs_of<true>(base, off, weights, s, h);
+    else horizontal_pairs_of<false>(base, off, weights, s, h);
+  }
+  template <bool kSplit>
+  static void horizontal_pairs_of(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                                  F h[3]) {
+    const __m256i shuffle = _mm256_broadcastsi128_si256(s.bytes_to_pairs);
+    __m256i p[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m256i lanes = _mm256_setr_epi32(k, k, k, k, k + 4, k + 4, k + 4, k + 4);
+      p[k] = pair_sums<kSplit>(base + off[k], base + off[k + 4], _mm256_permutevar8x32_epi32(weights, lanes), shuffle, s);
+    }
+    const __m256i c01_lo = _mm256_unpacklo_epi32(p[0], p[1]), c01_hi = _mm256_unpacklo_epi32(p[2], p[3]);
+    const __m256i c2_lo = _mm256_unpackhi_epi32(p[0], p[1]), c2_hi = _mm256_unpackhi_epi32(p[2], p[3]);
+    h[0] = _mm256_cvtepi32_ps(_mm256_unpacklo_epi64(c01_lo, c01_hi));
+    h[1] = _mm256_cvtepi32_ps(_mm256_unpackhi_epi64(c01_lo, c01_hi));
+    h[2] = _mm256_cvtepi32_ps(_mm256_unpacklo_epi64(c2_lo, c2_hi));
+  }
 
   static F keep_if_within(F v, I x, I lo, I hi) {
     const I outside = _mm256_or_si256(_mm256_cmpgt_epi32(lo, x), _mm256_cmpgt_epi32(x, hi));
@@ -55,11 +108,19 @@ struct Avx2Ops {
         _mm256_and_si256(_mm256_srl_epi32(word, _mm_cvtsi32_si128(shift)), _mm256_set1_epi32(0xff));
     return _mm256_cvtepi32_ps(bytes);
   }
+  // Lane idx[k] of `window` for each lane k (idx in [0, 7]).
+  static F permute(F window, I idx) { return _mm256_permutevar8x32_ps(window, idx); }
   static F gather_f32(const float* base, I off) { return _mm256_i32gather_ps(base, off, 4); }
   static F load_u8(const uint8_t* p) {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
   }
 
+  // Each lane three times: 24 floats.
+  static void store_repeated3(float* dst, F v) {
+    _mm256_storeu_ps(dst, _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2)));
+    _mm256_storeu_ps(dst + 8, _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5)));
+    _mm256_storeu_ps(dst + 16, _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(5, 5, 6, 6, 6, 7, 7, 7)));
+  }
   static void store_interleaved3(float* dst, F a, F b, F c) {
     Sse41Ops::store_interleaved3(dst, _mm256_castps256_ps128(a), _mm256_castps256_ps128(b),
                                  _mm256_castps256_ps128(c));
@@ -88,7 +149,17 @@ struct Avx2Ops {
     const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(ones), _mm256_extracti128_si256(ones, 1));
     const int64_t eight = _mm_cvtsi128_si64(_mm_packus_epi16(w, w));
     __builtin_memcpy(dst, &eight, 8);
+  }  // store_gt_u8 of four consecutive vectors: one 32-byte store (the packs work per 128-bit
+  // lane, so the dwords are put back in order at the end).
+  static void store_gt_u8_x4(uint8_t* dst, F v0, F v1, F v2, F v3, F t) {
+    const I a = _mm256_packs_epi32(_mm256_castps_si256(_mm256_cmp_ps(v0, t, _CMP_GT_OQ)),
+                                   _mm256_castps_si256(_mm256_cmp_ps(v1, t, _CMP_GT_OQ)));
+    const I b = _mm256_packs_epi32(_mm256_castps_si256(_mm256_cmp_ps(v2, t, _CMP_GT_OQ)),
+                                   _mm256_castps_si256(_mm256_cmp_ps(v3, t, _CMP_GT_OQ)));
+    const I bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(a, b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_and_si256(bytes, _mm256_set1_epi8(1)));
   }
+
 };
 
 }  // namespace

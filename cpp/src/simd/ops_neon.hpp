@@ -35,6 +35,66 @@ struct NeonOps {
   static I mulli(I a, I b) { return vmulq_s32(a, b); }
   static I mini(I a, I b) { return vminq_s32(a, b); }
   static I maxi(I a, I b) { return vmaxq_s32(a, b); }
+  static I subi(I a, I b) { return vsubq_s32(a, b); }
+  static I andi(I a, I b) { return vandq_s32(a, b); }
+  static I ori(I a, I b) { return vorrq_s32(a, b); }
+  static I cmpeqi(I a, I b) { return vreinterpretq_s32_u32(vceqq_s32(a, b)); }
+  static I slli16(I a) { return vshlq_n_s32(a, 16); }
+  static void storei(int32_t* p, I v) { vst1q_s32(p, v); }
+  static bool any_greater(I a, int32_t limit) { return vmaxvq_s32(a) > limit; }
+  // 0 <= x <= hi in every lane.
+  static bool all_within(I x, I hi) { return vminvq_s32(x) >= 0 && vmaxvq_s32(vsubq_s32(x, hi)) <= 0; }
+  static I round_to_int(F a) { return vcvtnq_s32_f32(a); }
+  static I keepi_if_within(I v, I x, I lo, I hi) {
+    const uint32x4_t inside = vandq_u32(vcgeq_s32(x, lo), vcleq_s32(x, hi));
+    return vandq_s32(vreinterpretq_s32_u32(inside), v);
+  }
+
+  // Pixel pairs (see kernels/sample_image.inl): the pair's 8 bytes are looked up into 16-bit
+  // [c0 c1 c2 0] of p0 and of p1, then h = p0 * a0 + p1 * a1 with widening multiplies.
+  struct PixelShuffle {
+    uint8x16_t bytes_to_channels;
+    int pixel_stride;
+    bool split;  // pixels further apart than 4 bytes: two 4-byte loads
+  };
+  static PixelShuffle pixel_shuffle(int pixel_stride, const int channel_byte[3]) {
+    const bool split = pixel_stride > 4;
+    const int step = split ? 4 : pixel_stride;
+    uint8_t m[16];
+    for (int k = 0; k < 16; ++k) m[k] = 0xff;  // out of the table: zero
+    for (int c = 0; c < 3; ++c) {
+      m[2 * c] = static_cast<uint8_t>(channel_byte[c]);
+      m[8 + 2 * c] = static_cast<uint8_t>(step + channel_byte[c]);
+    }
+    return {vld1q_u8(m), pixel_stride, split};
+  }
+  static int pair_read_bytes(int pixel_stride) { return pixel_stride > 4 ? pixel_stride + 4 : 8; }
+  static uint32x4_t pair_sums(const uint8_t* p, uint32_t weights, const PixelShuffle& s) {
+    uint8x8_t bytes;
+    if (s.split) {
+      uint32_t w[2];
+      __builtin_memcpy(&w[0], p, 4);
+      __builtin_memcpy(&w[1], p + s.pixel_stride, 4);
+      bytes = vreinterpret_u8_u32(vld1_u32(w));
+    } else {
+      bytes = vld1_u8(p);
+    }
+    const uint16x8_t channels =
+        vreinterpretq_u16_u8(vqtbl1q_u8(vcombine_u8(bytes, vdup_n_u8(0)), s.bytes_to_channels));
+    const uint32x4_t sum = vmull_n_u16(vget_low_u16(channels), static_cast<uint16_t>(weights & 0xffff));
+    return vmlal_n_u16(sum, vget_high_u16(channels), static_cast<uint16_t>(weights >> 16));
+  }
+  static void horizontal_pairs(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                               F h[3]) {
+    uint32_t w[4];
+    vst1q_u32(w, vreinterpretq_u32_s32(weights));
+    const uint32x4_t p0 = pair_sums(base + off[0], w[0], s), p1 = pair_sums(base + off[1], w[1], s);
+    const uint32x4_t p2 = pair_sums(base + off[2], w[2], s), p3 = pair_sums(base + off[3], w[3], s);
+    const uint32x4x2_t t01 = vtrnq_u32(p0, p1), t23 = vtrnq_u32(p2, p3);  // [a0 b0 a2 b2] [a1 b1 a3 b3]
+    h[0] = vcvtq_f32_u32(vcombine_u32(vget_low_u32(t01.val[0]), vget_low_u32(t23.val[0])));
+    h[1] = vcvtq_f32_u32(vcombine_u32(vget_low_u32(t01.val[1]), vget_low_u32(t23.val[1])));
+    h[2] = vcvtq_f32_u32(vcombine_u32(vget_high_u32(t01.val[0]), vget_high_u32(t23.val[0])));
+  }
 
   static F keep_if_within(F v, I x, I lo, I hi) {
     const uint32x4_t inside = vandq_u32(vcgeq_s32(x, lo), vcleq_s32(x, hi));
@@ -61,6 +121,11 @@ struct NeonOps {
         vandq_u32(vshlq_u32(vreinterpretq_u32_s32(word), vdupq_n_s32(-shift)), vdupq_n_u32(0xff));
     return vcvtq_f32_u32(bytes);
   }
+  // Lane idx[k] of `window` for each lane k (idx in [0, 3]).
+  static F permute(F window, I idx) {
+    const int32x4_t bytes = vaddq_s32(vmulq_s32(idx, vdupq_n_s32(0x04040404)), vdupq_n_s32(0x03020100));
+    return vreinterpretq_f32_u8(vqtbl1q_u8(vreinterpretq_u8_f32(window), vreinterpretq_u8_s32(bytes)));
+  }
   static F gather_f32(const float* base, I off) {
     int32_t o[4];
     vst1q_s32(o, off);
@@ -74,6 +139,7 @@ struct NeonOps {
     return vcvtq_f32_u32(vmovl_u16(vget_low_u16(vmovl_u8(b))));
   }
 
+  static void store_repeated3(float* dst, F v) { vst3q_f32(dst, float32x4x3_t{{v, v, v}}); }
   static void store_interleaved3(float* dst, F a, F b, F c) { vst3q_f32(dst, float32x4x3_t{{a, b, c}}); }
   // Clamp, round half to even, narrow to 4 bytes.
   static uint8x8_t pack_u8(F v) {
@@ -100,7 +166,13 @@ struct NeonOps {
     const uint16x4_t w = vmovn_u32(ones);
     const uint32_t four = vget_lane_u32(vreinterpret_u32_u8(vmovn_u16(vcombine_u16(w, w))), 0);
     __builtin_memcpy(dst, &four, 4);
+  }  // store_gt_u8 of four consecutive vectors: one 16-byte store.
+  static void store_gt_u8_x4(uint8_t* dst, F v0, F v1, F v2, F v3, F t) {
+    const uint16x8_t a = vcombine_u16(vmovn_u32(vcgtq_f32(v0, t)), vmovn_u32(vcgtq_f32(v1, t)));
+    const uint16x8_t b = vcombine_u16(vmovn_u32(vcgtq_f32(v2, t)), vmovn_u32(vcgtq_f32(v3, t)));
+    vst1q_u8(dst, vandq_u8(vcombine_u8(vmovn_u16(a), vmovn_u16(b)), vdupq_n_u8(1)));
   }
+
 };
 
 }  // namespace

@@ -32,6 +32,40 @@ struct ScalarOps {
   static I mulli(I a, I b) { return a * b; }
   static I mini(I a, I b) { return a < b ? a : b; }
   static I maxi(I a, I b) { return a > b ? a : b; }
+  static I subi(I a, I b) { return a - b; }
+  static I andi(I a, I b) { return a & b; }
+  static I ori(I a, I b) { return a | b; }
+  static I cmpeqi(I a, I b) { return a == b ? -1 : 0; }
+  static I slli16(I a) { return static_cast<int32_t>(static_cast<uint32_t>(a) << 16); }
+  static void storei(int32_t* p, I v) { *p = v; }
+  static bool any_greater(I a, int32_t limit) { return a > limit; }
+  // Round half to even (the default FP mode, as cvtps2dq and fcvtns do).
+  // 0 <= x <= hi in every lane.
+  static bool all_within(I x, I hi) { return x >= 0 && x <= hi; }
+  static I round_to_int(F a) { return static_cast<int32_t>(__builtin_nearbyintf(a)); }
+  static I keepi_if_within(I v, I x, I lo, I hi) { return (x >= lo && x <= hi) ? v : 0; }
+
+  // Pixel pairs (see kernels/sample_image.inl): h[c] = p0[c] * a0 + p1[c] * a1, with
+  // weights = a0 | a1 << 16, p0 at base + off[0] and p1 one pixel stride further.
+  struct PixelShuffle {
+    int pixel_stride;
+    int channel_byte[3];
+  };
+  static PixelShuffle pixel_shuffle(int pixel_stride, const int channel_byte[3]) {
+    return {pixel_stride, {channel_byte[0], channel_byte[1], channel_byte[2]}};
+  }
+  static int pair_read_bytes(int) { return 0; }  // reads only the bytes it uses
+  static void horizontal_pairs(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                               F h[3]) {
+    const int32_t a0 = weights & 0xffff, a1 = weights >> 16;
+    const uint8_t* p0 = base + off[0];
+    for (int c = 0; c < 3; ++c) {
+      int32_t sum = p0[s.channel_byte[c]] * a0;
+      // A zero weight may belong to a column past the image (one-column images).
+      if (a1 != 0) sum += p0[s.pixel_stride + s.channel_byte[c]] * a1;
+      h[c] = static_cast<float>(sum);
+    }
+  }
 
   // v where lo <= x <= hi, else 0.
   static F keep_if_within(F v, I x, I lo, I hi) { return (x >= lo && x <= hi) ? v : 0.0f; }
@@ -49,9 +83,12 @@ struct ScalarOps {
   static F byte_to_float(I word, int shift) {
     return static_cast<float>((static_cast<uint32_t>(word) >> shift) & 0xffu);
   }
+  // Lane x of `window` for each lane of idx.
+  static F permute(F window, I) { return window; }
   static F gather_f32(const float* base, I off) { return base[off]; }
   static F load_u8(const uint8_t* p) { return static_cast<float>(*p); }
 
+  static void store_repeated3(float* dst, F v) { dst[0] = dst[1] = dst[2] = v; }
   static void store_interleaved3(float* dst, F a, F b, F c) {
     dst[0] = a;
     dst[1] = b;
@@ -69,6 +106,13 @@ struct ScalarOps {
   }
   // 1 where v > t, else 0.
   static void store_gt_u8(uint8_t* dst, F v, F t) { *dst = v > t ? 1 : 0; }
+  // store_gt_u8 of four consecutive vectors.
+  static void store_gt_u8_x4(uint8_t* dst, F v0, F v1, F v2, F v3, F t) {
+    store_gt_u8(dst, v0, t);
+    store_gt_u8(dst + 1, v1, t);
+    store_gt_u8(dst + 2, v2, t);
+    store_gt_u8(dst + 3, v3, t);
+  }
 };
 
 }  // namespace

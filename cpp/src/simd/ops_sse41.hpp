@@ -31,6 +31,78 @@ struct Sse41Ops {
   static I mulli(I a, I b) { return _mm_mullo_epi32(a, b); }
   static I mini(I a, I b) { return _mm_min_epi32(a, b); }
   static I maxi(I a, I b) { return _mm_max_epi32(a, b); }
+  static I subi(I a, I b) { return _mm_sub_epi32(a, b); }
+  static I andi(I a, I b) { return _mm_and_si128(a, b); }
+  static I ori(I a, I b) { return _mm_or_si128(a, b); }
+  static I cmpeqi(I a, I b) { return _mm_cmpeq_epi32(a, b); }
+  static I slli16(I a) { return _mm_slli_epi32(a, 16); }
+  static void storei(int32_t* p, I v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+  static bool any_greater(I a, int32_t limit) {
+    return _mm_movemask_epi8(_mm_cmpgt_epi32(a, _mm_set1_epi32(limit))) != 0;
+  }
+  // 0 <= x <= hi in every lane.
+  static bool all_within(I x, I hi) {
+    const I outside = _mm_or_si128(_mm_cmpgt_epi32(x, hi), _mm_cmpgt_epi32(_mm_setzero_si128(), x));
+    return _mm_movemask_epi8(outside) == 0;
+  }
+  static I round_to_int(F a) { return _mm_cvtps_epi32(a); }
+  static I keepi_if_within(I v, I x, I lo, I hi) {
+    return _mm_andnot_si128(_mm_or_si128(_mm_cmplt_epi32(x, lo), _mm_cmpgt_epi32(x, hi)), v);
+  }
+
+  // Pixel pairs (see kernels/sample_image.inl). The pair's bytes are brought into one 8-byte
+  // word (p0 at byte 0, p1 at byte `step`), shuffled into 16-bit [c0 of p0, c0 of p1, c1 .., c2 ..,
+  // 0, 0] and multiplied by [a0, a1] pairs with pmaddwd: exact 32-bit sums.
+  struct PixelShuffle {
+    __m128i bytes_to_pairs;
+    int pixel_stride;
+    bool split;  // pixels further apart than 4 bytes: two 4-byte loads
+  };
+  static PixelShuffle pixel_shuffle(int pixel_stride, const int channel_byte[3]) {
+    const bool split = pixel_stride > 4;
+    const int step = split ? 4 : pixel_stride;
+    alignas(16) int8_t m[16];
+    for (int k = 0; k < 16; ++k) m[k] = -1;  // zero
+    for (int c = 0; c < 3; ++c) {
+      m[4 * c + 0] = static_cast<int8_t>(channel_byte[c]);
+      m[4 * c + 2] = static_cast<int8_t>(step + channel_byte[c]);
+    }
+    return {_mm_load_si128(reinterpret_cast<const __m128i*>(m)), pixel_stride, split};
+  }
+  static int pair_read_bytes(int pixel_stride) { return pixel_stride > 4 ? pixel_stride + 4 : 8; }
+  template <bool kSplit>
+  static __m128i load_pair(const uint8_t* p, const PixelShuffle& s) {
+    if (!kSplit) return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+    int32_t w0, w1;
+    __builtin_memcpy(&w0, p, 4);
+    __builtin_memcpy(&w1, p + s.pixel_stride, 4);
+    return _mm_unpacklo_epi32(_mm_cvtsi32_si128(w0), _mm_cvtsi32_si128(w1));
+  }
+  template <bool kSplit>
+  static __m128i pair_sums(const uint8_t* p, __m128i weights, const PixelShuffle& s) {
+    return _mm_madd_epi16(_mm_shuffle_epi8(load_pair<kSplit>(p, s), s.bytes_to_pairs), weights);
+  }
+  // [c0 c1 c2 x] of four pixels -> planar c0, c1, c2 as floats.
+  static void planar_channels(__m128i p0, __m128i p1, __m128i p2, __m128i p3, F h[3]) {
+    const __m128i c01_lo = _mm_unpacklo_epi32(p0, p1), c01_hi = _mm_unpacklo_epi32(p2, p3);
+    const __m128i c2_lo = _mm_unpackhi_epi32(p0, p1), c2_hi = _mm_unpackhi_epi32(p2, p3);
+    h[0] = _mm_cvtepi32_ps(_mm_unpacklo_epi64(c01_lo, c01_hi));
+    h[1] = _mm_cvtepi32_ps(_mm_unpackhi_epi64(c01_lo, c01_hi));
+    h[2] = _mm_cvtepi32_ps(_mm_unpacklo_epi64(c2_lo, c2_hi));
+  }
+  template <bool kSplit>
+  static void horizontal_pairs_of(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                                  F h[3]) {
+    planar_channels(pair_sums<kSplit>(base + off[0], _mm_shuffle_epi32(weights, 0x00), s),
+                    pair_sums<kSplit>(base + off[1], _mm_shuffle_epi32(weights, 0x55), s),
+                    pair_sums<kSplit>(base + off[2], _mm_shuffle_epi32(weights, 0xaa), s),
+                    pair_sums<kSplit>(base + off[3], _mm_shuffle_epi32(weights, 0xff), s), h);
+  }
+  static void horizontal_pairs(const uint8_t* base, const int32_t* off, I weights, const PixelShuffle& s,
+                               F h[3]) {
+    if (s.split) horizontal_pairs_of<true>(base, off, weights, s, h);
+    else horizontal_pairs_of<false>(base, off, weights, s, h);
+  }
 
   static F keep_if_within(F v, I x, I lo, I hi) {
     const I outside = _mm_or_si128(_mm_cmplt_epi32(x, lo), _mm_cmpgt_epi32(x, hi));
@@ -55,6 +127,11 @@ struct Sse41Ops {
     const I bytes = _mm_and_si128(_mm_srl_epi32(word, _mm_cvtsi32_si128(shift)), _mm_set1_epi32(0xff));
     return _mm_cvtepi32_ps(bytes);
   }
+  // Lane idx[k] of `window` for each lane k (idx in [0, 3]).
+  static F permute(F window, I idx) {
+    const I bytes = _mm_add_epi32(_mm_mullo_epi32(idx, _mm_set1_epi32(0x04040404)), _mm_set1_epi32(0x03020100));
+    return _mm_castsi128_ps(_mm_shuffle_epi8(_mm_castps_si128(window), bytes));
+  }
   static F gather_f32(const float* base, I off) {
     alignas(16) int32_t o[4];
     _mm_store_si128(reinterpret_cast<__m128i*>(o), off);
@@ -67,6 +144,12 @@ struct Sse41Ops {
   }
 
   // a0 b0 c0 a1 | b1 c1 a2 b2 | c2 a3 b3 c3
+  // v0 v0 v0 v1 | v1 v1 v2 v2 | v2 v3 v3 v3
+  static void store_repeated3(float* dst, F v) {
+    _mm_storeu_ps(dst, _mm_shuffle_ps(v, v, _MM_SHUFFLE(1, 0, 0, 0)));
+    _mm_storeu_ps(dst + 4, _mm_shuffle_ps(v, v, _MM_SHUFFLE(2, 2, 1, 1)));
+    _mm_storeu_ps(dst + 8, _mm_shuffle_ps(v, v, _MM_SHUFFLE(3, 3, 3, 2)));
+  }
   static void store_interleaved3(float* dst, F a, F b, F c) {
     const F ab_lo = _mm_unpacklo_ps(a, b);  // a0 b0 a1 b1
     const F ab_hi = _mm_unpackhi_ps(a, b);  // a2 b2 a3 b3
@@ -101,7 +184,13 @@ struct Sse41Ops {
     const I w = _mm_packus_epi32(ones, ones);
     const int32_t four = _mm_cvtsi128_si32(_mm_packus_epi16(w, w));
     __builtin_memcpy(dst, &four, 4);
+  }  // store_gt_u8 of four consecutive vectors: one 16-byte store.
+  static void store_gt_u8_x4(uint8_t* dst, F v0, F v1, F v2, F v3, F t) {
+    const I a = _mm_packs_epi32(_mm_castps_si128(_mm_cmpgt_ps(v0, t)), _mm_castps_si128(_mm_cmpgt_ps(v1, t)));
+    const I b = _mm_packs_epi32(_mm_castps_si128(_mm_cmpgt_ps(v2, t)), _mm_castps_si128(_mm_cmpgt_ps(v3, t)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_and_si128(_mm_packs_epi16(a, b), _mm_set1_epi8(1)));
   }
+
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "kernels/blur.inl"
 #include "kernels/kernel_table.hpp"
 #include "kernels/resample_mask.inl"
+#include "kernels/sample_image.inl"
 
 namespace edgevision::kernels {
 

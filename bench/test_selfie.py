@@ -1,0 +1,157 @@
+"""SelfieSegmenter speed and memory vs MediaPipe 0.10.21's SelfieSegmentation on 720p frames.
+
+Run::
+
+    EDGEVISION_MEDIAPIPE_PYTHON=/work/venv-mp/bin/python python -m pytest bench/test_selfie.py -s
+    python bench/test_selfie.py                     # the same figures as JSON, without pytest
+
+* frames/s: ours (median wall time of ``segmenter(frame)`` over the synthetic 1280x720 clip)
+  against ``bench/reference/mediapipe_speed.py`` on the same clip (run through the python named
+  by ``EDGEVISION_MEDIAPIPE_PYTHON``; the comparison is skipped without it). Target >= 1.8x.
+  Threads: ``EDGEVISION_BENCH_THREADS`` (default 1) for our inference; MediaPipe uses its default.
+* non-inference time per frame: total minus the runtime's invoke time, median; targets
+  <= 0.3 ms (mask at frame size) and <= 1.5 ms (with a blurred-background composite).
+* memory: RSS growth over a 300-frame clip in a fresh process stays under 4 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+
+FRAME_SIZE = (1280, 720)
+CLIP_FRAMES = 90
+TARGET_SPEEDUP = 1.8
+POST_BUDGET_MS = 0.3
+COMPOSITE_BUDGET_MS = 1.5
+THREADS = int(os.environ.get("EDGEVISION_BENCH_THREADS", "1"))
+_HERE = pathlib.Path(__file__).resolve().parent
+CASES = {"general": "selfie_general", "landscape": "selfie_landscape"}
+
+
+def clip():
+    import skimage.data
+
+    from edgevision import samples
+
+    return list(samples.synthetic_video(skimage.data.astronaut(), frames=CLIP_FRAMES, size=FRAME_SIZE))
+
+
+def measure(model: str, frames, timed: int = 120, warmup: int = 10) -> dict:
+    """Median ms per frame: total, inference, and non-inference (mask only / with blur composite)."""
+    import edgevision
+
+    segmenter = edgevision.SelfieSegmenter(model=model, threads=THREADS)
+    total, infer, post, post_blur = [], [], [], []
+    for k in range(warmup + timed):
+        frame = frames[k % len(frames)]
+        start = time.perf_counter()
+        segmenter(frame)
+        elapsed = (time.perf_counter() - start) * 1e3
+        if k >= warmup:
+            total.append(elapsed)
+            infer.append(segmenter.timings.inference_ms)
+            post.append(elapsed - segmenter.timings.inference_ms)
+    for k in range(warmup + timed):
+        frame = frames[k % len(frames)]
+        start = time.perf_counter()
+        segmenter.apply(frame, "blur")
+        elapsed = (time.perf_counter() - start) * 1e3
+        if k >= warmup:
+            post_blur.append(elapsed - segmenter.timings.inference_ms)
+    med = statistics.median
+    return {"total_ms": med(total), "fps": 1e3 / med(total), "inference_ms": med(infer),
+            "non_inference_ms": med(post), "non_inference_blur_ms": med(post_blur), "threads": THREADS}
+
+
+def mediapipe_fps() -> dict | None:
+    python = os.environ.get("EDGEVISION_MEDIAPIPE_PYTHON")
+    if not python:
+        return None
+    cmd = [python, str(_HERE / "reference" / "mediapipe_speed.py"), "--frames", "120"]
+    for case in CASES.values():
+        cmd += ["--case", case]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return clip()
+
+
+@pytest.fixture(scope="module")
+def mediapipe():
+    report = mediapipe_fps()
+    if report is None:
+        pytest.skip("set EDGEVISION_MEDIAPIPE_PYTHON to a python with mediapipe==0.10.21 to compare")
+    return report
+
+
+@pytest.mark.parametrize("model", sorted(CASES))
+def test_frames_per_second_vs_mediapipe(model, frames, mediapipe):
+    ours = measure(model, frames)
+    theirs = mediapipe["results"][CASES[model]]["fps"]
+    ratio = ours["fps"] / theirs
+    print(f"\nselfie {model}: edgevision {ours['fps']:.1f} frames/s ({THREADS} thread(s)), "
+          f"MediaPipe {theirs:.1f} frames/s: {ratio:.2f}x (target >= {TARGET_SPEEDUP}x)")
+    assert ratio >= TARGET_SPEEDUP
+
+
+@pytest.mark.parametrize("model", sorted(CASES))
+def test_non_inference_time(model, frames):
+    ours = measure(model, frames)
+    print(f"\nselfie {model} 720p: non-inference {ours['non_inference_ms']:.3f} ms (budget {POST_BUDGET_MS}), "
+          f"with blur composite {ours['non_inference_blur_ms']:.3f} ms (budget {COMPOSITE_BUDGET_MS})")
+    assert ours["non_inference_ms"] <= POST_BUDGET_MS
+    assert ours["non_inference_blur_ms"] <= COMPOSITE_BUDGET_MS
+
+
+_MEMORY_SCRIPT = """
+import json, sys
+sys.path.insert(0, {here!r})
+from test_memory import current_rss_bytes, peak_rss_bytes
+from test_selfie import clip
+import numpy as np, edgevision
+frames = clip()
+seg = edgevision.SelfieSegmenter(smoothing=0.0)
+out = np.empty(frames[0].shape[:2], np.float32)
+def step(k):
+    f = frames[k % len(frames)]
+    seg(f, out=out)
+    seg.apply(f, "blur" if k % 2 else (0, 255, 0))
+for k in range(30):
+    step(k)
+rss0, peak0 = current_rss_bytes(), peak_rss_bytes()
+for k in range(300):
+    step(k)
+print(json.dumps({{"rss_growth_mb": (current_rss_bytes() - rss0) / 2**20, "peak_growth_mb": (peak_rss_bytes() - peak0) / 2**20}}))
+"""
+
+
+@pytest.mark.memory
+def test_memory_flat_over_long_video():
+    code = _MEMORY_SCRIPT.format(here=str(_HERE))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"\nselfie 300 frames 720p: RSS growth {result['rss_growth_mb']:.2f} MB, peak growth "
+          f"{result['peak_growth_mb']:.2f} MB")
+    assert result["rss_growth_mb"] < 4 and result["peak_growth_mb"] < 4
+
+
+if __name__ == "__main__":
+    video = clip()
+    report = {model: measure(model, video) for model in CASES}
+    mp = mediapipe_fps()
+    if mp:
+        for model, case in CASES.items():
+            report[model]["mediapipe_fps"] = mp["results"][case]["fps"]
+            report[model]["speedup"] = report[model]["fps"] / mp["results"][case]["fps"]
+    print(json.dumps(report, indent=1))

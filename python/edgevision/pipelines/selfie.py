@@ -1,0 +1,281 @@
+"""Selfie (person/background) segmentation: MediaPipe's SelfieSegmentation, end to end.
+
+Reproduces MediaPipe 0.10.21's legacy ``SelfieSegmentation`` graph (``model_selection`` 0/1):
+the whole frame stretched into the model's input with MediaPipe's ImageToTensor sampling, the
+model's own sigmoid output taken as is, and ``cv2.resize``-style bilinear upsampling to the
+frame size. ``resize="letterbox"`` instead pads the frame to the input's aspect ratio (AI Hub's
+``mediapipe_selfie`` app) and undoes the padding exactly when mapping the mask back.
+
+Everything model-specific (input size, layout, value range, sampling, which output, the
+default resize mode) comes from the model card (``models/<name>.toml``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Literal, Optional, Sequence, Union
+
+import numpy as np
+
+from .. import kernels
+
+__all__ = ["SelfieSegmenter", "SelfieTimings", "MODELS"]
+
+# Short names of the two MediaPipe models; any zoo card with task "segmentation" works too.
+MODELS = {"general": "selfie_segmentation", "landscape": "selfie_segmentation_landscape"}
+RESIZE_MODES = ("stretch", "letterbox")
+
+Background = Union[Sequence[int], np.ndarray, Literal["blur"]]
+
+
+@dataclass
+class SelfieTimings:
+    """Wall-clock milliseconds of the last call: frame to tensor, model, mask (and composite)."""
+
+    preprocess_ms: float = 0.0
+    inference_ms: float = 0.0
+    postprocess_ms: float = 0.0
+
+    @property
+    def total_ms(self) -> float:
+        return self.preprocess_ms + self.inference_ms + self.postprocess_ms
+
+
+class SelfieSegmenter:
+    """Person probability masks for RGB frames.
+
+    >>> segmenter = SelfieSegmenter()                 # MediaPipe's general (256x256) model
+    >>> mask = segmenter(frame)                       # H x W float32 in [0, 1]
+    >>> out = segmenter.apply(frame, "blur")          # background blurred
+
+    * ``model``: ``"general"`` (square 256x256) or ``"landscape"`` (256x144), or the name of
+      another segmentation card in the model zoo (e.g. ``"aihub_mediapipe_selfie"``).
+    * ``resize``: ``"stretch"`` (MediaPipe: the whole frame squeezed into the input) or
+      ``"letterbox"`` (aspect kept, zero padding, the padding cut off again when the mask is
+      mapped back); ``None`` takes the card's default (stretch for the MediaPipe models).
+    * ``smoothing``: for video, ``0 < smoothing <= 1`` blends each mask with the previous
+      one using MediaPipe's SegmentationSmoothingCalculator weighting
+      (``combine_with_previous_ratio``), at the model's output resolution; uncertain pixels
+      follow the previous frame more. ``reset()`` forgets the previous frame.
+    * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load`.
+    * ``model_path``: a local model file to use instead of fetching the card's file (its
+      pre/post-processing still comes from ``model``'s card).
+    * ``channel_order``: ``"bgr"`` for OpenCV frames.
+
+    Not thread-safe (it reuses its input tensor and keeps the previous mask): use one per thread.
+    ``timings`` holds the last call's :class:`SelfieTimings`.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str = "general",
+        resize: Optional[Literal["stretch", "letterbox"]] = None,
+        smoothing: float = 0.0,
+        runtime: str = "auto",
+        device: str = "cpu",
+        threads: Optional[int] = None,
+        model_path: Union[str, os.PathLike, None] = None,
+        channel_order: Literal["rgb", "bgr"] = "rgb",
+    ):
+        from .. import models
+        from .. import runtime as runtime_module
+
+        if not isinstance(model, str):
+            raise TypeError(f"model must be 'general', 'landscape' or a zoo card name, got {type(model).__name__}")
+        card_name = MODELS.get(model, model)
+        try:
+            card = models.card(card_name)
+        except (KeyError, ValueError, models.CardError) as e:
+            raise ValueError(f"model must be one of {sorted(MODELS)} or a segmentation card name, got {model!r} ({e})") from None
+        if card.task != "segmentation" or card.kind != "model":
+            raise ValueError(f"model: card {card.name!r} is a {card.task} {card.kind}, not a segmentation model")
+        pre = card.params.get("preprocess", {})
+        if resize is None:
+            resize = "letterbox" if pre.get("keep_aspect", False) else "stretch"
+        if resize not in RESIZE_MODES:
+            raise ValueError(f"resize must be one of {list(RESIZE_MODES)} or None, got {resize!r}")
+        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)):
+            raise TypeError(f"smoothing must be a number in [0, 1], got {type(smoothing).__name__}")
+        if not 0.0 <= float(smoothing) <= 1.0:
+            raise ValueError(f"smoothing must be in [0, 1], got {smoothing}")
+        if channel_order not in ("rgb", "bgr"):
+            raise ValueError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
+
+        self.card = card
+        self.resize = resize
+        self.smoothing = float(smoothing)
+        self.channel_order = channel_order
+        source = card.name if model_path is None else model_path
+        self.model = runtime_module.load(source, runtime=runtime, device=device, threads=threads)
+
+        info = self.model.inputs[0]
+        spec = card.inputs[0] if card.inputs else None
+        self.input_size: tuple[int, int] = tuple(pre.get("size") or (spec.shape[2], spec.shape[1]))  # (w, h)
+        w, h = self.input_size
+        shape = tuple(info.shape)
+        self._layout = "nchw" if shape == (1, 3, h, w) else "nhwc"
+        self._value_range = tuple(pre.get("value_range") or (spec.value_range if spec else (0.0, 1.0)))
+        self._border = pre.get("border", "zero")
+        self._sampling = pre.get("sampling", "opencv")
+        raw = info.dtype == np.uint8 and info.takes_raw_pixels(self._value_range)
+        self._dtype = "uint8" if raw else "float32"
+        expected = (1, 3, h, w) if self._layout == "nchw" else (1, h, w, 3)
+        if not info.accepts_shape(expected):
+            raise ValueError(f"model: input {info.name!r} has shape {list(info.shape)}, but card {card.name!r} "
+                             f"describes a {w}x{h} image input")
+        self._tensor = np.empty(expected, np.uint8 if raw else np.float32)
+        out_name = card.outputs[0].name if card.outputs else None
+        names = [o.name for o in self.model.outputs]
+        self._output_index = names.index(out_name) if out_name in names else 0
+        self._previous: Optional[np.ndarray] = None  # last smoothed model-resolution mask
+        self._apply_mask: Optional[np.ndarray] = None  # reused by apply()
+        self._background: Optional[np.ndarray] = None  # resized background image, reused
+        self.timings = SelfieTimings()
+
+    # ------------------------------------------------------------------------------- API
+
+    def __call__(self, frame: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarray:
+        """The person probability, ``H x W`` float32 in ``[0, 1]``, for an ``H x W x 3`` uint8 frame.
+
+        Returns a new array unless ``out`` (a C-contiguous ``H x W`` float32 array, reused
+        across frames to save the allocation) is given.
+        """
+        height, width = _check_frame(frame)
+        small, transform = self._infer(frame)
+        start = time.perf_counter()
+        mask = self._to_frame(small, transform, (width, height), None, out)
+        self.timings.postprocess_ms = (time.perf_counter() - start) * 1e3
+        return mask
+
+    def apply(
+        self,
+        frame: np.ndarray,
+        background: Background,
+        *,
+        blur_sigma: float = 8.0,
+        threshold: Optional[float] = None,
+        out: Optional[np.ndarray] = None,
+    ) -> np.ndarray:
+        """The frame with its background replaced: ``round(bg + (frame - bg) * mask)``.
+
+        ``background``: a colour (one value per channel, in the frame's channel order), an
+        image of any size (resized natively to the frame, stretched), or ``"blur"`` (the frame
+        blurred with a Gaussian of ``blur_sigma`` pixels). ``threshold``: a hard cut
+        (person where the probability is ``> threshold``) instead of soft blending.
+        Returns a new ``H x W x 3`` uint8 array unless ``out`` is given.
+        """
+        height, width = _check_frame(frame)
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
+            raise TypeError(f"threshold must be a number or None, got {type(threshold).__name__}")
+        bg = self._prepare_background(background, (width, height))
+        small, transform = self._infer(frame)
+        start = time.perf_counter()
+        buffer = self._apply_mask
+        wanted = (np.uint8 if threshold is not None else np.float32)
+        if buffer is None or buffer.shape != (height, width) or buffer.dtype != wanted:
+            buffer = None
+        mask = self._to_frame(small, transform, (width, height), threshold, buffer)
+        self._apply_mask = mask
+        result = kernels.composite(frame, mask, bg, blur_sigma=blur_sigma, out=out)
+        self.timings.postprocess_ms = (time.perf_counter() - start) * 1e3
+        return result
+
+    def reset(self) -> None:
+        """Forget the previous frame (start of a new video)."""
+        self._previous = None
+
+    def close(self) -> None:
+        self.model = None
+
+    def __enter__(self) -> "SelfieSegmenter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        w, h = self.input_size
+        return (f"<SelfieSegmenter {self.card.name} {w}x{h} resize={self.resize!r} smoothing={self.smoothing} "
+                f"on {getattr(self.model, 'runtime', '?')}/{getattr(self.model, 'device', '?')}>")
+
+    # -------------------------------------------------------------------------- internals
+
+    def _infer(self, frame: np.ndarray):
+        if self.model is None:
+            raise RuntimeError("this SelfieSegmenter is closed")
+        start = time.perf_counter()
+        tensor, transform = kernels.letterbox(
+            frame, self.input_size, keep_aspect=self.resize == "letterbox", value_range=self._value_range,
+            layout=self._layout, border=self._border, sampling=self._sampling, dtype=self._dtype,
+            channel_order=self.channel_order, out=self._tensor,
+        )
+        mid = time.perf_counter()
+        small = self.model.run(tensor)[self._output_index]
+        end = time.perf_counter()
+        self.timings.preprocess_ms = (mid - start) * 1e3
+        self.timings.inference_ms = (end - mid) * 1e3
+        if self.smoothing > 0.0:
+            small = self._smooth(_plane(small))
+        return small, transform
+
+    def _smooth(self, current: np.ndarray) -> np.ndarray:
+        smooth = getattr(kernels, "segmentation_smoothing", None)
+        if smooth is None:
+            raise NotImplementedError("smoothing needs edgevision.kernels.segmentation_smoothing (issue 3)")
+        previous = self._previous
+        if previous is not None and previous.shape != current.shape:
+            previous = None
+        if previous is None:
+            self._previous = np.array(current, np.float32, copy=True, order="C")
+        else:
+            self._previous = smooth(previous, current, self.smoothing, out=np.empty_like(previous))
+        return self._previous
+
+    def _to_frame(self, small, transform, size, threshold, out):
+        if self.resize == "letterbox":
+            return kernels.resize_mask(small, size, transform=transform, threshold=threshold, out=out)
+        # MediaPipe: cv2.resize(INTER_LINEAR) of the whole mask to the frame size.
+        return kernels.resize_mask(small, size, threshold=threshold, out=out)
+
+    def _prepare_background(self, background: Background, size: tuple[int, int]):
+        if isinstance(background, str):
+            if background != "blur":
+                raise ValueError(f"background must be a colour, an image or 'blur', got {background!r}")
+            return background
+        if isinstance(background, np.ndarray) and background.ndim == 3:
+            if background.dtype != np.uint8 or background.shape[2] not in (3, 4) or 0 in background.shape:
+                raise ValueError("background: expected an H x W x 3 (or 4) uint8 image, got shape "
+                                 f"{background.shape} dtype {background.dtype}")
+            width, height = size
+            if background.shape[:2] == (height, width):
+                return background
+            # Native bilinear resize (cv2.resize semantics): a stretched 'letterbox' into uint8.
+            buffer = self._background
+            if buffer is None or buffer.shape != (1, height, width, 3):
+                buffer = np.empty((1, height, width, 3), np.uint8)
+            resized, _ = kernels.letterbox(background, size, keep_aspect=False, dtype="uint8", out=buffer)
+            self._background = resized
+            return resized[0]
+        return background  # a colour: the kernel checks it
+
+
+def _plane(mask: np.ndarray) -> np.ndarray:
+    """A model output ``[1, h, w, 1]`` / ``[1, 1, h, w]`` / ``[1, h, w]`` as ``h x w``."""
+    return mask.reshape(mask.shape[-2:] if mask.shape[-1] != 1 else mask.shape[-3:-1])
+
+
+def _check_frame(frame) -> tuple[int, int]:
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"frame must be a numpy.ndarray (H x W x 3 uint8), got {type(frame).__name__}")
+    if frame.ndim != 3 or frame.shape[2] not in (3, 4):
+        raise ValueError(f"frame must be an H x W x 3 colour image, got shape {frame.shape}"
+                         + (" (grayscale: stack it to 3 channels)" if frame.ndim == 2 or
+                            (frame.ndim == 3 and frame.shape[2] == 1) else ""))
+    if frame.dtype != np.uint8:
+        raise TypeError(f"frame must have dtype uint8, got {frame.dtype}")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"frame is empty: shape {frame.shape}")
+    return frame.shape[0], frame.shape[1]

@@ -1,0 +1,129 @@
+"""Load and run a model on any supported runtime: ``load(model, runtime=..., device=...)``.
+
+>>> from edgevision import runtime
+>>> model = runtime.load("pose_landmark_full")          # a zoo name (fetched, verified) or a path
+>>> model.inputs[0]
+TensorInfo(name='input_1', shape=(1, 256, 256, 3), dtype=dtype('float32'), scale=None, zero_point=None)
+>>> outputs = model.run([tensor])                       # list in output order
+
+Runtimes: ``"litert"`` (``.tflite``; ``pip install edgevision[litert]``) and ``"onnxruntime"``
+(``.onnx``; ``edgevision[onnx]``, and ``edgevision[qnn]`` for the Qualcomm QNN devices
+``"qnn-htp"``/``"qnn-gpu"``). A ``Model`` is not thread-safe: use one per thread.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+from .errors import PlacementError, PlacementWarning, RuntimeNotInstalledError
+from .model import Model, TensorInfo
+
+__all__ = ["load", "available_runtimes", "Model", "TensorInfo", "RuntimeNotInstalledError", "PlacementError",
+           "PlacementWarning", "RUNTIMES", "DEVICES"]
+
+RUNTIMES = ("auto", "litert", "onnxruntime")
+DEVICES = ("cpu", "qnn-htp", "qnn-gpu", "qnn-cpu", "gpu", "npu")
+_RUNTIME_OF_SUFFIX = {".tflite": "litert", ".onnx": "onnxruntime"}
+
+
+def load(
+    model: Union[str, os.PathLike],
+    *,
+    runtime: str = "auto",
+    device: str = "cpu",
+    threads: Optional[int] = None,
+    delegate: Any = None,
+    options: Optional[Mapping[str, Any]] = None,
+    strict: bool = False,
+) -> Model:
+    """Load ``model`` (a ``.tflite``/``.onnx`` path or a model-zoo name) on ``runtime``/``device``.
+
+    * ``runtime``: ``"auto"`` (from the file type), ``"litert"`` or ``"onnxruntime"``.
+    * ``device``: ``"cpu"``; ``"qnn-htp"``/``"qnn-gpu"`` through ONNX Runtime's QNN execution
+      provider, or through LiteRT with an external ``delegate``
+      (e.g. ``libQnnTFLiteDelegate.so``; ``backend_type`` is set from the device).
+    * ``threads``: CPU threads (LiteRT's default is 1, ONNX Runtime's one per core).
+    * ``delegate``: LiteRT only: a delegate library path (loaded with
+      ``load_delegate(path, options["delegate_options"])``) or loaded delegate object(s).
+      Without one, LiteRT runs on the CPU with XNNPACK (``options={"xnnpack": False}`` turns it off).
+    * ``options``: LiteRT: ``xnnpack``, ``delegate_options``. ONNX Runtime: ``provider_options``
+      (passed to the QNN EP, e.g. ``{"htp_performance_mode": "burst"}``), ``session_config``
+      (session config entries), ``graph_optimization_level``, ``context_cache`` (True or a
+      directory: compile the QNN graph once and reuse the saved context in later runs).
+    * ``strict``: QNN only: raise :class:`PlacementError` if any node would run on the CPU.
+      Without it such nodes are reported with a :class:`PlacementWarning` and in ``model.placement``.
+
+    A zoo model is fetched (sha256-verified) first and its I/O checked against its card
+    (``model.card``).
+    """
+    if not isinstance(runtime, str) or runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {list(RUNTIMES)}, got {runtime!r}")
+    if not isinstance(device, str) or device not in DEVICES:
+        raise ValueError(f"device must be one of {list(DEVICES)}, got {device!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
+        raise TypeError(f"threads must be a positive int or None, got {threads!r}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    if not isinstance(strict, bool):
+        raise TypeError(f"strict must be True or False, got {strict!r}")
+    if options is not None and not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
+
+    path, card = _resolve(model)
+    suffix = path.suffix.lower()
+    if suffix not in _RUNTIME_OF_SUFFIX:
+        raise ValueError(f"model: unsupported file type {suffix or '(none)'!r} for {str(path)!r}; "
+                         "expected a .tflite (LiteRT) or .onnx (ONNX Runtime) file")
+    chosen = _RUNTIME_OF_SUFFIX[suffix] if runtime == "auto" else runtime
+    if chosen != _RUNTIME_OF_SUFFIX[suffix]:
+        raise ValueError(f"runtime {chosen!r} cannot run a {suffix} file; use runtime="
+                         f"{_RUNTIME_OF_SUFFIX[suffix]!r} or 'auto'")
+
+    loaded: Model
+    if chosen == "litert":
+        if strict:
+            raise ValueError("strict placement applies to QNN on ONNX Runtime; LiteRT delegates report their "
+                             "own placement")
+        from .litert import LiteRTModel
+
+        loaded = LiteRTModel(path, device=device, threads=threads, delegate=delegate, options=options)
+    else:
+        if delegate is not None:
+            raise ValueError("delegate applies to LiteRT; ONNX Runtime selects its accelerator with device=")
+        from .onnxruntime import OnnxRuntimeModel
+
+        loaded = OnnxRuntimeModel(path, device=device, threads=threads, options=options, strict=strict)
+    if card is not None:
+        card.check_io(loaded)
+        loaded.card = card
+    return loaded
+
+
+def _resolve(model: Any) -> tuple[Path, Any]:
+    """(file path, card or None) for a path or a zoo name."""
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"model must be a file path or a model-zoo name, got {type(model).__name__}")
+    text = os.fspath(model)
+    path = Path(text)
+    if path.suffix.lower() in _RUNTIME_OF_SUFFIX or os.sep in text or path.exists():
+        if not path.is_file():
+            raise FileNotFoundError(f"model: no such file {text!r}")
+        return path, None
+    from .. import models
+
+    card = models.card(text)  # ValueError naming the known models if it is not one
+    return models.fetch(card), card
+
+
+def available_runtimes() -> dict[str, Optional[str]]:
+    """Installed runtime packages and their versions (None when missing)."""
+    found: dict[str, Optional[str]] = {}
+    for dist in ("ai-edge-litert", "tflite-runtime", "onnxruntime", "onnxruntime-qnn", "onnx"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = None
+    return found
