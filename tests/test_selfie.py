@@ -161,8 +161,6 @@ def test_apply_resizes_an_image_background(astronaut, rng):
 
 
 def test_smoothing_follows_mediapipe_weighting():
-    if not hasattr(edgevision.kernels, "segmentation_smoothing"):
-        pytest.xfail("needs issue 3's segmentation_smoothing")
     frames = _frames("orbit")[:3]
     plain = _segmenter("general")
     smoothed = edgevision.SelfieSegmenter(smoothing=0.7)

@@ -222,16 +222,13 @@ class SelfieSegmenter:
         return small, transform
 
     def _smooth(self, current: np.ndarray) -> np.ndarray:
-        smooth = getattr(kernels, "segmentation_smoothing", None)
-        if smooth is None:
-            raise NotImplementedError("smoothing needs edgevision.kernels.segmentation_smoothing (issue 3)")
         previous = self._previous
         if previous is not None and previous.shape != current.shape:
             previous = None
         if previous is None:
             self._previous = np.array(current, np.float32, copy=True, order="C")
         else:
-            self._previous = smooth(previous, current, self.smoothing, out=np.empty_like(previous))
+            self._previous = kernels.segmentation_smoothing(previous, current, self.smoothing, out=np.empty_like(previous))
         return self._previous
 
     def _to_frame(self, small, transform, size, threshold, out):
