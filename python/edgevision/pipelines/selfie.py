@@ -131,6 +131,7 @@ class SelfieSegmenter:
         names = [o.name for o in self.model.outputs]
         self._output_index = names.index(out_name) if out_name in names else 0
         self._previous: Optional[np.ndarray] = None  # last smoothed model-resolution mask
+        self._spare: Optional[np.ndarray] = None  # the other buffer of the smoothing ping-pong
         self._apply_mask: Optional[np.ndarray] = None  # reused by apply()
         self._background: Optional[np.ndarray] = None  # resized background image, reused
         self.timings = SelfieTimings()
@@ -228,7 +229,12 @@ class SelfieSegmenter:
         if previous is None:
             self._previous = np.array(current, np.float32, copy=True, order="C")
         else:
-            self._previous = kernels.segmentation_smoothing(previous, current, self.smoothing, out=np.empty_like(previous))
+            # Two buffers in turn: no allocation per frame, and `out` never aliases `previous`.
+            spare = self._spare if self._spare is not None and self._spare.shape == previous.shape else None
+            if spare is None:
+                spare = np.empty_like(previous)
+            self._spare = previous
+            self._previous = kernels.segmentation_smoothing(previous, current, self.smoothing, out=spare)
         return self._previous
 
     def _to_frame(self, small, transform, size, threshold, out):
