@@ -20,6 +20,7 @@ from typing import Literal, Optional, Sequence, Union
 import numpy as np
 
 from .. import kernels
+from .frames import check_frame as _check_frame
 
 __all__ = ["SelfieSegmenter", "SelfieTimings", "MODELS"]
 
@@ -268,17 +269,3 @@ class SelfieSegmenter:
 def _plane(mask: np.ndarray) -> np.ndarray:
     """A model output ``[1, h, w, 1]`` / ``[1, 1, h, w]`` / ``[1, h, w]`` as ``h x w``."""
     return mask.reshape(mask.shape[-2:] if mask.shape[-1] != 1 else mask.shape[-3:-1])
-
-
-def _check_frame(frame) -> tuple[int, int]:
-    if not isinstance(frame, np.ndarray):
-        raise TypeError(f"frame must be a numpy.ndarray (H x W x 3 uint8), got {type(frame).__name__}")
-    if frame.ndim != 3 or frame.shape[2] not in (3, 4):
-        raise ValueError(f"frame must be an H x W x 3 colour image, got shape {frame.shape}"
-                         + (" (grayscale: stack it to 3 channels)" if frame.ndim == 2 or
-                            (frame.ndim == 3 and frame.shape[2] == 1) else ""))
-    if frame.dtype != np.uint8:
-        raise TypeError(f"frame must have dtype uint8, got {frame.dtype}")
-    if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise ValueError(f"frame is empty: shape {frame.shape}")
-    return frame.shape[0], frame.shape[1]
