@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-import cv2
 import numpy as np
 from PIL import Image
 
 import edgevision
 from edgevision import cli, samples
+
+from images import count_frames, write_clip
 
 
 def test_pose_image_writes_json_and_the_drawing(tmp_path, astronaut):
@@ -33,10 +34,7 @@ def test_pose_image_writes_json_and_the_drawing(tmp_path, astronaut):
 def test_pose_video_tracks(tmp_path, capsys):
     frames = list(samples.synthetic_video(samples.reference_input("astronaut")[0], frames=6, size=(320, 240)))
     src = tmp_path / "v.avi"
-    writer = cv2.VideoWriter(str(src), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
-    for f in frames:
-        writer.write(f[..., ::-1])
-    writer.release()
+    write_clip(src, frames)
     out, lines = tmp_path / "v_out.avi", tmp_path / "v.jsonl"
     assert cli.main(["pose", str(src), "--out", str(out), "--json", str(lines), "--segmentation",
                      "--max-frames", "5"]) == 0
@@ -46,11 +44,7 @@ def test_pose_video_tracks(tmp_path, capsys):
     assert [r["frame"] for r in records] == list(range(5))
     assert all(len(r["poses"]) == 1 and len(r["poses"][0]["landmarks"]) == 33 for r in records)
     assert records[1]["timestamp_ms"] == 100.0  # 10 frames/s
-    capture = cv2.VideoCapture(str(out))
-    n = 0
-    while capture.read()[0]:
-        n += 1
-    assert n == 5
+    assert count_frames(out) == 5
 
 
 def test_pose_missing_input(tmp_path):
