@@ -138,3 +138,28 @@ def test_memory_flat_over_long_video(benchmark, ek, frame, mask):
 
 if __name__ == "__main__":
     print(json.dumps(run_video()))
+
+
+_FRESH_PROCESS = """
+import json, sys
+sys.path.insert(0, {here!r})
+from test_memory import current_rss_bytes, peak_rss_bytes
+{setup}
+for k in range({warmup}):
+    step(k)
+rss0, peak0 = current_rss_bytes(), peak_rss_bytes()
+for k in range({frames}):
+    step(k)
+print(json.dumps({{"rss_growth_mb": (current_rss_bytes() - rss0) / 2**20,
+                  "peak_growth_mb": (peak_rss_bytes() - peak0) / 2**20}}))
+"""
+
+
+def growth_in_fresh_process(setup: str, *, warmup: int = 30, frames: int = 300) -> dict:
+    """RSS and peak-RSS growth (MB) over ``frames`` calls of ``step(k)``, which ``setup`` (Python
+    source, run in a new interpreter with ``bench/`` on the path) defines, after ``warmup`` calls.
+    A fresh process, because the pytest process's peak RSS reflects everything before."""
+    code = _FRESH_PROCESS.format(here=str(pathlib.Path(__file__).resolve().parent), setup=setup, warmup=warmup,
+                                 frames=frames)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900)
+    return json.loads(done.stdout.strip().splitlines()[-1])

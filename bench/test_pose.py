@@ -20,22 +20,19 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import statistics
-import subprocess
-import sys
 import time
 
 import pytest
 
 from mediapipe_peer import mediapipe_fps, mediapipe_or_skip
+from test_memory import growth_in_fresh_process
 
 FRAME_SIZE = (1280, 720)
 CLIP_FRAMES = 90
 TARGET_SPEEDUP = 2.0
 OVERHEAD_BUDGET_MS = 0.5
 THREADS = int(os.environ.get("EDGEVISION_BENCH_THREADS", "1"))
-_HERE = pathlib.Path(__file__).resolve().parent
 CASES = {False: "pose_video", True: "pose_video_segmentation"}
 
 
@@ -95,28 +92,16 @@ def test_non_inference_time(frames):
     assert ours["non_inference_ms"] <= OVERHEAD_BUDGET_MS
 
 
-_MEMORY_SCRIPT = """
-import json, sys
-sys.path.insert(0, {here!r})
-from test_memory import current_rss_bytes, peak_rss_bytes
+@pytest.mark.memory
+def test_memory_flat_over_long_video():
+    result = growth_in_fresh_process("""
 from test_pose import clip
 import edgevision
 frames = clip()
 pose = edgevision.PoseLandmarker(mode="video", segmentation=True)
-for k in range(30):
+def step(k):
     pose(frames[k % len(frames)])
-rss0, peak0 = current_rss_bytes(), peak_rss_bytes()
-for k in range(300):
-    pose(frames[k % len(frames)])
-print(json.dumps({{"rss_growth_mb": (current_rss_bytes() - rss0) / 2**20, "peak_growth_mb": (peak_rss_bytes() - peak0) / 2**20}}))
-"""
-
-
-@pytest.mark.memory
-def test_memory_flat_over_long_video():
-    code = _MEMORY_SCRIPT.format(here=str(_HERE))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+""")
     print(f"\npose + mask 300 frames 720p: RSS growth {result['rss_growth_mb']:.2f} MB, peak growth "
           f"{result['peak_growth_mb']:.2f} MB")
     assert result["rss_growth_mb"] < 4 and result["peak_growth_mb"] < 4

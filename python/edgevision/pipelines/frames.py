@@ -59,4 +59,8 @@ class InputTensor:
         value_range = tuple(preprocess.get("value_range", (0.0, 1.0)))
         raw = info.dtype == np.uint8 and info.takes_raw_pixels(value_range)
         shape = (1, 3, h, w) if layout == "nchw" else (1, h, w, 3)
+        if not info.accepts_shape(shape):
+            card = getattr(model, "card", None)
+            raise ValueError(f"model: input {info.name!r} has shape {list(info.shape)}, but "
+                             f"{'card ' + repr(card.name) if card else 'its card'} describes a {w}x{h} image input")
         return cls(layout, value_range, "uint8" if raw else "float32", np.empty(shape, np.uint8 if raw else np.float32))

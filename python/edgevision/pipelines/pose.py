@@ -182,7 +182,7 @@ class PoseLandmarker:
         self._smoothing = params.get("smoothing", {})
         self._mask_ratio = float(params.get("segmentation", {}).get("combine_with_previous_ratio", 0.7))
         self._mask_activation = params.get("segmentation", {}).get("activation", "sigmoid")
-        self._mask_logits: Optional[np.ndarray] = None  # sigmoid buffer at model resolution
+        self._mask_probabilities: Optional[np.ndarray] = None  # sigmoid of the logits, model resolution
         self._mask_scratch: Optional[np.ndarray] = None  # frame-size buffer before smoothing
         self.timings = StageTimings()
         self.detector_runs = 0
@@ -334,9 +334,9 @@ class PoseLandmarker:
         logits = result.segmentation
         plane = logits.reshape(logits.shape[1:3]) if logits.ndim == 4 and logits.shape[-1] == 1 \
             else logits.reshape(logits.shape[-2:])
-        probabilities = self._mask_logits
+        probabilities = self._mask_probabilities
         if probabilities is None or probabilities.shape != plane.shape:
-            probabilities = self._mask_logits = np.empty(plane.shape, np.float32)
+            probabilities = self._mask_probabilities = np.empty(plane.shape, np.float32)
         if self._mask_activation == "sigmoid":
             # sigmoid(x) = (tanh(x / 2) + 1) / 2: no overflow for large logits, no allocation.
             np.multiply(plane, 0.5, out=probabilities)

@@ -20,6 +20,7 @@ from typing import Literal, Optional, Sequence, Union
 import numpy as np
 
 from .. import kernels
+from .frames import InputTensor
 from .frames import check_frame as _check_frame
 
 __all__ = ["SelfieSegmenter", "SelfieTimings", "MODELS"]
@@ -112,22 +113,12 @@ class SelfieSegmenter:
         source = card.name if model_path is None else model_path
         self.model = runtime_module.load(source, runtime=runtime, device=device, threads=threads)
 
-        info = self.model.inputs[0]
         spec = card.inputs[0] if card.inputs else None
         self.input_size: tuple[int, int] = tuple(pre.get("size") or (spec.shape[2], spec.shape[1]))  # (w, h)
-        w, h = self.input_size
-        shape = tuple(info.shape)
-        self._layout = "nchw" if shape == (1, 3, h, w) else "nhwc"
-        self._value_range = tuple(pre.get("value_range") or (spec.value_range if spec else (0.0, 1.0)))
+        value_range = pre.get("value_range") or (spec.value_range if spec else (0.0, 1.0))
+        self._input = InputTensor.for_model(self.model, {"value_range": value_range}, self.input_size)
         self._border = pre.get("border", "zero")
         self._sampling = pre.get("sampling", "opencv")
-        raw = info.dtype == np.uint8 and info.takes_raw_pixels(self._value_range)
-        self._dtype = "uint8" if raw else "float32"
-        expected = (1, 3, h, w) if self._layout == "nchw" else (1, h, w, 3)
-        if not info.accepts_shape(expected):
-            raise ValueError(f"model: input {info.name!r} has shape {list(info.shape)}, but card {card.name!r} "
-                             f"describes a {w}x{h} image input")
-        self._tensor = np.empty(expected, np.uint8 if raw else np.float32)
         out_name = card.outputs[0].name if card.outputs else None
         names = [o.name for o in self.model.outputs]
         self._output_index = names.index(out_name) if out_name in names else 0
@@ -210,9 +201,9 @@ class SelfieSegmenter:
             raise RuntimeError("this SelfieSegmenter is closed")
         start = time.perf_counter()
         tensor, transform = kernels.letterbox(
-            frame, self.input_size, keep_aspect=self.resize == "letterbox", value_range=self._value_range,
-            layout=self._layout, border=self._border, sampling=self._sampling, dtype=self._dtype,
-            channel_order=self.channel_order, out=self._tensor,
+            frame, self.input_size, keep_aspect=self.resize == "letterbox", value_range=self._input.value_range,
+            layout=self._input.layout, border=self._border, sampling=self._sampling, dtype=self._input.dtype,
+            channel_order=self.channel_order, out=self._input.buffer,
         )
         mid = time.perf_counter()
         small = self.model.run(tensor)[self._output_index]
