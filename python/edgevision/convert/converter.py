@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from .flatbuffer import TFLiteGraph, read_tflite
 from .layout import NATIVE, NCHW, Values, permute_shape
-from .ops import translator
+from .ops import CHANNELS_FIRST, translator
 
 OPSET = 17
 IR_VERSION = 8  # the IR of opset 17: loadable by any ONNX Runtime that runs opset 17
@@ -78,8 +78,11 @@ def _build(graph: TFLiteGraph, io_layout: str) -> Any:
         shape = permute_shape(tensor.shape, values.interface_layout(index))
         return helper.make_tensor_value_info(tensor.name, _ONNX_TYPES[tensor.dtype.name], list(shape))
 
+    channels_first = any(op.name in CHANNELS_FIRST for op in graph.operators)
     for index in graph.inputs:
         values.define(index, values.interface_layout(index))
+        if channels_first and values.rank(index) == 4:
+            values.get(index, NCHW)  # transpose an NHWC image once, at the door (ops before the first conv follow)
     for op in graph.operators:
         translator(op)(values, op)
     for index in graph.outputs:

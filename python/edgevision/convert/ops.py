@@ -374,6 +374,11 @@ CUSTOM: dict[str, Translator] = {
 }
 
 
+# Operators computed channels-first whatever their neighbours do.
+CHANNELS_FIRST = {"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "MAX_POOL_2D", "AVERAGE_POOL_2D", "RESIZE_BILINEAR",
+                  "DEPTH_TO_SPACE", "Convolution2DTransposeBias"}
+
+
 def translator(op: Operator) -> Translator:
     """The function translating ``op``; UnsupportedOperatorError naming it otherwise."""
     table = CUSTOM if op.custom else BUILTINS
