@@ -362,3 +362,38 @@ def test_bad_files_and_arguments(tmp_path, rng):
         convert.tflite_to_onnx(truncated)
     with pytest.raises(ValueError, match=r"layout must be one of \['nhwc', 'nchw'\]"):
         convert.tflite_to_onnx(good, layout="NHWC")
+
+
+@given(st.sampled_from(["CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "MAX_POOL_2D", "AVERAGE_POOL_2D"]),
+       st.integers(1, 12), st.integers(1, 12), st.integers(1, 5), st.integers(1, 5), st.integers(1, 3),
+       st.integers(1, 3), st.sampled_from([SAME, VALID]), st.integers(0, 2**31))
+def test_windowed_ops_match_litert_for_any_geometry(tmp_path_factory, name, h, w, kh, kw, sh, sw, padding, seed):
+    """SAME/VALID padding, strides and kernel sizes in every combination (odd, even, larger than
+    the input, stride above the kernel) against LiteRT."""
+    rng = np.random.default_rng(seed)
+    c = 3
+    if name == "TRANSPOSE_CONV":
+        out_hw = (h * sh, w * sw) if padding == SAME else ((h - 1) * sh + kh, (w - 1) * sw + kw)
+    elif padding == SAME:
+        out_hw = (-(-h // sh), -(-w // sw))
+    else:
+        out_hw = ((h - kh) // sh + 1, (w - kw) // sw + 1)
+        if min(out_hw) < 1:
+            return  # no output: not a valid model
+    opts = {"padding": padding, "strideW": sw, "strideH": sh}
+    if name == "CONV_2D":
+        args, out_c = ("x", _weights(rng, 4, kh, kw, c), _weights(rng, 4)), 4
+        opts = options("Conv2D", dilationWFactor=1, dilationHFactor=1, **opts)
+    elif name == "DEPTHWISE_CONV_2D":
+        args, out_c = ("x", _weights(rng, 1, kh, kw, 2 * c), _weights(rng, 2 * c)), 2 * c
+        opts = options("DepthwiseConv2D", depthMultiplier=2, dilationWFactor=1, dilationHFactor=1, **opts)
+    elif name == "TRANSPOSE_CONV":
+        out_c = 2
+        args = (np.array((1, *out_hw, out_c), np.int32), _weights(rng, out_c, kh, kw, c), "x", _weights(rng, out_c))
+        opts = options("TransposeConv", **opts)
+    else:
+        args, out_c = ("x",), c
+        opts = options("Pool2D", filterWidth=kw, filterHeight=kh, **opts)
+    path = _model(tmp_path_factory.mktemp("geometry") / "op.tflite", rng, name, (1, *out_hw, out_c), args, opts,
+                  in_shape=(1, h, w, c), through_conv=True)
+    _check(path, rng)
