@@ -279,8 +279,9 @@ def test_densify_sparse_weights(tmp_path, rng, block):
     w = _weights(rng, 6, 1, 1, 4)
     w.reshape(6, 4 // block, block)[rng.random((6, 4 // block)) < 0.5] = 0
     sparsity, stored = sparse_filter(w.astype(np.float16), block)
-    tensors = [T("input", IN_SHAPE), T("w_sparse", w.shape, np.float16, stored, sparsity), T("w16", w.shape, np.float16),
-               T("w_float", w.shape), T("b", (6,), data=_weights(rng, 6)), T("output", (1, 9, 11, 6))]
+    tensors = [T("input", IN_SHAPE), T("w_sparse", w.shape, np.float16, stored, sparsity),
+               T("w16", w.shape, np.float16), T("w_float", w.shape), T("b", (6,), data=_weights(rng, 6)),
+               T("output", (1, 9, 11, 6))]
     ops = [Op("DENSIFY", [1], [2]), Op("DEQUANTIZE", [2], [3]), Op("CONV_2D", [0, 3, 4], [5], _conv_opts(SAME, (1, 1)))]
     path = write(tmp_path / "densify.tflite", tensors, ops, [0], [5])
     _check(path, rng)

@@ -39,7 +39,8 @@ def frames(source: FrameSource = SYNTHETIC) -> list[np.ndarray]:
             raise ValueError("calibration: no frames given")
         return list(source)
     if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"calibration must be 'synthetic', a directory or a list of frames, got {type(source).__name__}")
+        raise TypeError("calibration must be 'synthetic', a directory or a list of frames, got "
+                        f"{type(source).__name__}")
     if os.fspath(source) == SYNTHETIC:
         return _synthetic()
     directory = Path(source)

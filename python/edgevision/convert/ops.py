@@ -22,7 +22,9 @@ from .layout import NATIVE, NCHW, TO_NCHW, Values, axis_in
 
 Translator = Callable[[Values, Operator], None]
 
-_NONE, _RELU, _RELU_N1_TO_1, _RELU6, _TANH = 0, 1, 2, 3, 4  # Padding (builtin options) and TfLitePadding (the custom op's C struct)
+# ActivationFunctionType
+_NONE, _RELU, _RELU_N1_TO_1, _RELU6, _TANH = 0, 1, 2, 3, 4
+# Padding (builtin options), and TfLitePadding (the custom op's C struct) mapped onto it
 _SAME, _VALID = 0, 1
 _C_PADDING = {1: _SAME, 2: _VALID}
 
@@ -50,12 +52,16 @@ def _activation(ctx: Values, op: Operator, kind: int, source: str, target: str, 
     if kind == _RELU:
         ctx.onnx.node("Relu", [source], [target], name=name)
     elif kind in (_RELU6, _RELU_N1_TO_1):
-        lo, hi = (0.0, 6.0) if kind == _RELU6 else (-1.0, 1.0)
-        bounds = [ctx.onnx.initializer(np.array(v, np.float32), f"{name}/{label}") for v, label in ((lo, "min"), (hi, "max"))]
-        ctx.onnx.node("Clip", [source, *bounds], [target], name=name)
+        ctx.onnx.node("Clip", [source, *_bounds(ctx, name, *((0.0, 6.0) if kind == _RELU6 else (-1.0, 1.0)))],
+                      [target], name=name)
     else:  # TANH, SIGN_BIT: TFLite's float kernels clamp to no range for them, i.e. ignore them
         raise _fail(op, f"fused activation {kind} ({'TANH' if kind == _TANH else 'SIGN_BIT'}) is not supported: "
                         "TFLite's kernels only apply RELU, RELU_N1_TO_1 and RELU6")
+
+
+def _bounds(ctx: Values, name: str, lo: float, hi: float) -> list[str]:
+    """Clip's min and max inputs (float32 scalars)."""
+    return [ctx.onnx.initializer(np.array(v, np.float32), f"{name}/{label}") for v, label in ((lo, "min"), (hi, "max"))]
 
 
 def _fused(op: Operator) -> int:
@@ -202,8 +208,7 @@ def _unary(onnx_type: str) -> Translator:
 def _clip(lo: float, hi: float) -> Translator:
     def translate(ctx: Values, op: Operator) -> None:
         layout = _layout_of(ctx, op.inputs[0])
-        name = ctx.tensor_name(op.outputs[0])
-        bounds = [ctx.onnx.initializer(np.array(v, np.float32), f"{name}/{label}") for v, label in ((lo, "min"), (hi, "max"))]
+        bounds = _bounds(ctx, ctx.tensor_name(op.outputs[0]), lo, hi)
         _emit(ctx, op, "Clip", [ctx.get(op.inputs[0], layout), *bounds], layout)
 
     return translate
@@ -233,7 +238,7 @@ def _pool(kind: str) -> Translator:
 
 
 def mean(ctx: Values, op: Operator) -> None:
-    x, out = op.inputs[0], op.outputs[0]
+    x = op.inputs[0]
     rank = ctx.rank(x)
     axes = sorted({int(a) + rank if int(a) < 0 else int(a) for a in _constant(ctx, op, 1, "axes").reshape(-1)})
     keep = bool(op.options.keepDims) if op.options is not None else False
