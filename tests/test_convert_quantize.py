@@ -163,3 +163,36 @@ def test_cli_convert_quantize_accuracy(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli(["models", "quantize", str(onnx_path), "--precision", "int4"])
+
+
+@pytest.fixture(scope="module")
+def selfie_w8a16(selfie):
+    float_path, _ = selfie
+    return convert.quantize(float_path, float_path.with_name("selfie.w8a16.onnx"),
+                            calibration=list(_calibration_frames()), precision="w8a16")
+
+
+def test_selfie_pipeline_runs_a_quantized_file(selfie, selfie_w8a16):
+    """``model_path=`` takes a converted or quantised .onnx (the card still drives pre/post).
+    16-bit activations keep the mask: IoU >= 0.97 with the float model's on every unseen frame;
+    8-bit ones, for all their cosine >= 0.97, move its edges (IoU ~0.87 on average, measured)."""
+    import edgevision
+
+    float_path, _ = selfie
+    reference = edgevision.SelfieSegmenter(model_path=float_path)
+    ours = edgevision.SelfieSegmenter(model_path=selfie_w8a16)
+    assert ours.model.runtime == "onnxruntime" and ours.card.name == "selfie_segmentation"
+    assert convert.metadata(selfie_w8a16)["edgevision.quantization"] == "w8a16"
+    for frame in _unseen_frames():
+        got, want = ours(frame) > 0.5, reference(frame) > 0.5
+        assert np.count_nonzero(got & want) / np.count_nonzero(got | want) >= 0.97
+
+
+@needs_qnn
+def test_w8a16_selfie_runs_entirely_on_the_htp(selfie, selfie_w8a16):
+    float_path, _ = selfie
+    htp = runtime.load(selfie_w8a16, device="qnn-htp", strict=True)
+    assert set(htp.placement) == {"QNNExecutionProvider"}
+    (tensor,) = calibration.input_tensors(_unseen_frames()[:1], models.card("selfie_segmentation"))
+    got, want = htp.run([tensor])[0] > 0.5, runtime.load(float_path).run([tensor])[0] > 0.5
+    assert np.count_nonzero(got & want) / np.count_nonzero(got | want) >= 0.97

@@ -26,7 +26,8 @@ def add_parsers(actions: argparse._SubParsersAction) -> None:
     quantize.add_argument("-o", "--output", metavar="OUT.onnx", help="default: MODEL.<precision>.onnx")
     quantize.add_argument("--calibration", default=SYNTHETIC, metavar="DIR|synthetic",
                           help="a directory of images, or the built-in real frames (default: synthetic)")
-    quantize.add_argument("--precision", choices=("w8a8", "w8a16"), default="w8a8")
+    quantize.add_argument("--precision", choices=("w8a8", "w8a16"), default="w8a8",
+                          help="8-bit weights, 8- or 16-bit activations (w8a16 keeps segmentation masks)")
     quantize.add_argument("--card", metavar="NAME", help="the zoo card for pre-processing (default: recorded source)")
     quantize.set_defaults(run=_quantize)
 

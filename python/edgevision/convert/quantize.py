@@ -5,6 +5,10 @@ operator-specific overrides QNN needs, e.g. fixed Sigmoid output ranges) with sy
 weights per output channel. ``w8a8`` keeps activations in uint8, ``w8a16`` in uint16 (more
 accurate, the HTP runs both). Graph inputs and outputs stay float32: the model quantises its
 input and dequantises its outputs, so it is a drop-in replacement for the float model.
+
+Measured on selfie_segmentation (frames it was not calibrated on): w8a8 keeps a cosine
+similarity of ~0.98 with the float output but moves the mask's edges (IoU of the > 0.5 masks
+~0.87 on average, 0.74 at worst); w8a16 keeps IoU >= 0.97. Prefer w8a16 for masks.
 """
 
 from __future__ import annotations
