@@ -5,7 +5,8 @@ sampling="mediapipe")``; decoding, weighted NMS, letterbox removal and the pose 
 ours. BlazeFace's 128-px input samples 640x480 and 512x512 frames at whole pixels, so its
 tensor equals MediaPipe's and so must the detections (to float32 rounding). The pose
 detector's 224-px input interpolates, where MediaPipe's OpenCV warp rounds to 1/32 px and
-uint8 (spec §7): its results agree to about a pixel.
+uint8 (spec §7): its results agree to about a pixel. The same thresholds hold for the models
+converted to ONNX (edgevision.convert) on ONNX Runtime, and for BlazeFace on the QNN HTP.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pytest
 
 from edgevision import kernels as ek
 from edgevision import runtime, samples
+
+from backends import needs_qnn, runtimes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediapipe"
 
@@ -34,17 +37,17 @@ def _fixture(task, name):
 
 
 @functools.cache
-def _face():
+def _face(backend="litert", device="cpu"):
     anchors = ek.ssd_anchors(input_size=(128, 128), strides=(8, 16, 16, 16), min_scale=0.1484375, max_scale=0.75)
-    return runtime.load("face_detection_short_range"), ek.DetectionDecoder(
-        anchors, scale=128, num_keypoints=6, min_score=0.5
-    )
+    model = runtime.load("face_detection_short_range", runtime=backend, device=device, strict=device != "cpu")
+    return model, ek.DetectionDecoder(anchors, scale=128, num_keypoints=6, min_score=0.5)
 
 
 @functools.cache
-def _pose():
+def _pose(backend="litert"):
     anchors = ek.ssd_anchors(input_size=(224, 224), strides=(8, 16, 32, 32, 32), min_scale=0.1484375, max_scale=0.75)
-    return runtime.load("pose_detection"), ek.DetectionDecoder(anchors, scale=224, num_keypoints=4, min_score=0.5)
+    return runtime.load("pose_detection", runtime=backend), ek.DetectionDecoder(anchors, scale=224, num_keypoints=4,
+                                                                                 min_score=0.5)
 
 
 def _detect(model_and_decoder, frame, size):
@@ -59,12 +62,26 @@ def _xyxy(box):  # MediaPipe's relative box is (xmin, ymin, width, height)
     return np.concatenate([box[..., :2], box[..., :2] + box[..., 2:]], axis=-1)
 
 
+@pytest.mark.parametrize("backend", runtimes())
 @pytest.mark.parametrize("name", ["astronaut", "camera", "blank", "background", "orbit", "exit"])
-def test_face_detection_matches_mediapipe(name):
+def test_face_detection_matches_mediapipe(name, backend):
+    _assert_face_parity(_face(backend), name)
+
+
+@needs_qnn
+@pytest.mark.parametrize("name", ["astronaut", "camera"])
+def test_face_detection_on_qnn_htp_matches_mediapipe(name):
+    """The converted float model, every node on the QNN HTP (strict; emulated on x86-64)."""
+    model_and_decoder = _face("onnxruntime", "qnn-htp")
+    assert set(model_and_decoder[0].placement) == {"QNNExecutionProvider"}
+    _assert_face_parity(model_and_decoder, name)
+
+
+def _assert_face_parity(model_and_decoder, name):
     fixture = _fixture("face_detection", name)
     frames = _frames(name)
     for t, index in enumerate(fixture["frame_index"]):
-        dets = _detect(_face(), frames[index], (128, 128))
+        dets = _detect(model_and_decoder, frames[index], (128, 128))
         n = int(fixture["count"][t])
         assert len(dets) == n, f"frame {index}: {len(dets)} faces, MediaPipe {n}"
         if n:
@@ -73,16 +90,17 @@ def test_face_detection_matches_mediapipe(name):
             np.testing.assert_allclose(dets.scores, fixture["scores"][t, :n], rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("backend", runtimes())
 @pytest.mark.parametrize("task,name", [("pose_image", n) for n in ("astronaut", "camera", "blank", "background")]
                          + [("pose_image_noseg", "orbit")])
-def test_pose_detection_and_roi_match_mediapipe(task, name):
+def test_pose_detection_and_roi_match_mediapipe(task, name, backend):
     fixture = _fixture(task, name)
     frames = _frames(name)
     compared = 0
     for t, index in enumerate(fixture["frame_index"]):
         frame = frames[index]
         H, W = frame.shape[:2]
-        dets = _detect(_pose(), frame, (224, 224))
+        dets = _detect(_pose(backend), frame, (224, 224))
         found = bool(fixture["detection_found"][t])
         if len(dets) > 0 and found:
             np.testing.assert_allclose(dets.boxes[0], _xyxy(fixture["detection_box"][t]), rtol=0, atol=3e-3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,7 @@ import edgevision
 from edgevision import samples
 
 import reference as ref
+from backends import needs_qnn, runtimes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mediapipe"
 TASKS = {"general": "selfie_general", "landscape": "selfie_landscape"}
@@ -20,8 +22,8 @@ PARITY_INPUTS = ("astronaut", "camera", "orbit", "blank", "background")
 
 
 @functools.cache
-def _segmenter(model: str, resize: str | None = None) -> edgevision.SelfieSegmenter:
-    return edgevision.SelfieSegmenter(model=model, resize=resize)
+def _segmenter(model: str, resize: str | None = None, runtime: str = "auto", device: str = "cpu"):
+    return edgevision.SelfieSegmenter(model=model, resize=resize, runtime=runtime, device=device)
 
 
 @functools.cache
@@ -34,10 +36,29 @@ def _fixture(model: str, name: str) -> dict:
         return {key: data[key] for key in data.files}
 
 
+@pytest.mark.parametrize("runtime", runtimes("auto"))
 @pytest.mark.parametrize("name", PARITY_INPUTS)
 @pytest.mark.parametrize("model", sorted(TASKS))
-def test_mask_matches_mediapipe(model, name):
-    segmenter = _segmenter(model)
+def test_mask_matches_mediapipe(model, name, runtime):
+    segmenter = _segmenter(model, runtime=runtime)
+    assert segmenter.model.runtime == ("onnxruntime" if runtime == "onnxruntime" else "litert")
+    _assert_parity(segmenter, model, name)
+
+
+@needs_qnn
+@pytest.mark.parametrize("name", ["astronaut", "camera"])
+def test_mask_on_qnn_htp_matches_mediapipe(name):
+    """The converted float model on the QNN HTP (emulated on x86-64: ~1 s a frame, so two stills)."""
+    from edgevision.runtime import PlacementWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlacementWarning)  # any node off the HTP fails the test
+        segmenter = _segmenter("general", runtime="onnxruntime", device="qnn-htp")
+    assert set(segmenter.model.placement) == {"QNNExecutionProvider"}
+    _assert_parity(segmenter, "general", name)
+
+
+def _assert_parity(segmenter, model, name):
     fixture = _fixture(model, name)
     frames = _frames(name)
     for k, index in enumerate(fixture["frame_index"]):

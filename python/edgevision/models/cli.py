@@ -1,4 +1,4 @@
-"""``edgevision models list | fetch NAME... | --all | info NAME``."""
+"""``edgevision models list | fetch NAME... | --all | info NAME`` (and ``convert | quantize | accuracy``)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     info.add_argument("name", metavar="NAME")
     info.add_argument("--no-fetch", action="store_true", help="do not download the file if it is missing")
     info.set_defaults(run=_info)
+    from ..convert import cli as convert_cli
+
+    convert_cli.add_parsers(actions)
 
 
 def _size(n: int | None) -> str:

@@ -61,9 +61,12 @@ class SelfieSegmenter:
       one using MediaPipe's SegmentationSmoothingCalculator weighting
       (``combine_with_previous_ratio``), at the model's output resolution; uncertain pixels
       follow the previous frame more. ``reset()`` forgets the previous frame.
-    * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load`.
-    * ``model_path``: a local model file to use instead of fetching the card's file (its
-      pre/post-processing still comes from ``model``'s card).
+    * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load`;
+      ``runtime="onnxruntime"`` runs the card's model converted to ONNX (:mod:`edgevision.convert`,
+      converted once and cached), e.g. with ``device="qnn-htp"``.
+    * ``model_path``: a local model file (``.tflite`` or ``.onnx``, e.g. a quantised conversion)
+      to use instead of fetching the card's file (its pre/post-processing still comes from
+      ``model``'s card).
     * ``channel_order``: ``"bgr"`` for OpenCV frames.
 
     Not thread-safe (it reuses its input tensor and keeps the previous mask): use one per thread.

@@ -41,7 +41,10 @@ def load(
 ) -> Model:
     """Load ``model`` (a ``.tflite``/``.onnx`` path or a model-zoo name) on ``runtime``/``device``.
 
-    * ``runtime``: ``"auto"`` (from the file type), ``"litert"`` or ``"onnxruntime"``.
+    * ``runtime``: ``"auto"`` (from the file type), ``"litert"`` or ``"onnxruntime"``. A zoo
+      ``.tflite`` model on ``"onnxruntime"`` runs as its ONNX conversion
+      (:func:`edgevision.convert.converted`: made once, cached next to the ``.tflite``, same
+      tensor names and NHWC shapes, so the card still applies).
     * ``device``: ``"cpu"``; ``"qnn-htp"``/``"qnn-gpu"`` through ONNX Runtime's QNN execution
       provider, or through LiteRT with an external ``delegate``
       (e.g. ``libQnnTFLiteDelegate.so``; ``backend_type`` is set from the device).
@@ -73,14 +76,19 @@ def load(
         raise TypeError(f"options must be a dict, got {type(options).__name__}")
 
     path, card = _resolve(model)
+    if card is not None and runtime == "onnxruntime" and path.suffix.lower() == ".tflite":
+        from ..convert.zoo import converted
+
+        path = converted(card)  # converted to ONNX once, cached next to the .tflite
     suffix = path.suffix.lower()
     if suffix not in _RUNTIME_OF_SUFFIX:
         raise ValueError(f"model: unsupported file type {suffix or '(none)'!r} for {str(path)!r}; "
                          "expected a .tflite (LiteRT) or .onnx (ONNX Runtime) file")
     chosen = _RUNTIME_OF_SUFFIX[suffix] if runtime == "auto" else runtime
     if chosen != _RUNTIME_OF_SUFFIX[suffix]:
+        hint = " (convert it first: edgevision models convert PATH -o OUT.onnx)" if suffix == ".tflite" else ""
         raise ValueError(f"runtime {chosen!r} cannot run a {suffix} file; use runtime="
-                         f"{_RUNTIME_OF_SUFFIX[suffix]!r} or 'auto'")
+                         f"{_RUNTIME_OF_SUFFIX[suffix]!r} or 'auto'{hint}")
 
     loaded: Model
     if chosen == "litert":
