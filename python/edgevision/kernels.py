@@ -32,6 +32,7 @@ from .landmarks import (
     rect_from_box,
     rect_from_keypoints,
     refine_from_heatmap,
+    transform_rect,
 )
 
 __all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite", "quantize", "dequantize"]
@@ -44,6 +45,7 @@ __all__ += [
     "nms",
     "rect_from_keypoints",
     "rect_from_box",
+    "transform_rect",
     "landmarks_box",
     "decode_landmarks",
     "project_landmarks",

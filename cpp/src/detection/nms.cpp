@@ -151,21 +151,26 @@ struct Output {
     list.boxes.resize(4 * capacity);
     list.keypoints.resize(2 * list.num_keypoints * capacity);
     list.scores.resize(capacity);
+    list.class_ids.resize(capacity);
   }
   float* box() { return list.boxes.data() + 4 * n; }
   float* keypoints() { return list.keypoints.data() + 2 * list.num_keypoints * n; }
-  void finish(float score) { list.scores[n++] = score; }
+  void finish(float score, int32_t class_id) {
+    list.class_ids[n] = class_id;
+    list.scores[n++] = score;
+  }
   void copy(const DetectionsView& in, int64_t i) {
     float* b = box();
     for (int c = 0; c < 4; ++c) b[c] = in.boxes(i, c);
     float* k = keypoints();
     for (int p = 0; p < in.num_keypoints(); ++p) k[2 * p] = in.keypoints(i, p, 0), k[2 * p + 1] = in.keypoints(i, p, 1);
-    finish(in.scores[i]);
+    finish(in.scores[i], in.class_id(i));
   }
   void shrink() {
     list.boxes.resize(4 * n);
     list.keypoints.resize(2 * list.num_keypoints * n);
     list.scores.resize(n);
+    list.class_ids.resize(n);
   }
 };
 
@@ -293,7 +298,7 @@ void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, st
     b[0] = wx0 / total, b[1] = wy0 / total, b[2] = wx1 / total, b[3] = wy1 / total;
     float* k = out.keypoints();
     for (int p = 0; p < 2 * nk; ++p) k[p] = sum[p] / total;
-    out.finish(in.scores[seed]);
+    out.finish(in.scores[seed], in.class_id(seed));
     if (seeds) seeds->push_back(seed);
     m = kept;
   }
