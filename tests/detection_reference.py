@@ -333,12 +333,13 @@ def rotate_world(landmarks, theta):
     return out
 
 
-def refine_from_heatmap(landmarks, heatmap, kernel_size=7, min_confidence=0.5):
+def refine_from_heatmap(landmarks, heatmap, kernel_size=7, min_confidence=0.5, presence=False, visibility=False):
     """RefineLandmarksFromHeatmap (§3.3), float64. heatmap is [h, w, n] logits.
 
     Kept quirk of MediaPipe's range check (verified in its source): the column is compared
     with the height instead of the row, so rows at or below the map are not skipped; their
-    window is clipped to the map."""
+    window is clipped to the map. refine_presence / refine_visibility: whenever the window
+    is not empty, presence (column 4) / visibility (column 3) become min(value, peak)."""
     hm_h, hm_w, _ = heatmap.shape
     off = (kernel_size - 1) // 2
     out = np.asarray(landmarks, np.float64).copy()
@@ -362,6 +363,10 @@ def refine_from_heatmap(landmarks, heatmap, kernel_size=7, min_confidence=0.5):
         if peak >= min_confidence and total > 0:
             out[k, 0] = wc / hm_w / total
             out[k, 1] = wr / hm_h / total
+        if presence and total > 0:
+            out[k, 4] = min(out[k, 4], peak)
+        if visibility and total > 0:
+            out[k, 3] = min(out[k, 3], peak)
     return out
 
 
