@@ -177,17 +177,21 @@ void decode_detections(const HeadParts& boxes, const HeadParts& scores, const Ma
     }
   }
 
-  // 2. The exact score test, compacting in place (n <= count).
+  // 2. The exact scores (independent calls, so they overlap), then the test, compacting in
+  //    place (n <= count).
+  if (classes == 1)
+    for (int64_t c = 0; c < count; ++c) values[c] = activate(values[c]);
   int64_t n = 0;
   for (int64_t c = 0; c < count; ++c) {
-    const float score = classes == 1 ? activate(values[c]) : values[c];
+    const float score = values[c];
     picked[n] = picked[c];
     values[n] = score;
     if (labels) labels[n] = labels[c];
     n += score >= o.min_score;
   }
 
-  // 3. Decode, written straight into the output arrays.
+  // 3. Decode, written straight into the output arrays, row i to slot i: the rows do not
+  //    wait for each other. Rows with a bad box are squeezed out afterwards (rare).
   const int nk = o.num_keypoints;
   const RowDecoder row_decoder(o);
   out.boxes.resize(4 * n);
@@ -195,21 +199,38 @@ void decode_detections(const HeadParts& boxes, const HeadParts& scores, const Ma
   out.scores.resize(n);
   out.class_ids.resize(n);
   const bool packed_anchors = anchors.col_stride == 1;
-  size_t part = 0;
-  int64_t part_first = 0;  // anchor index of the first row of boxes.parts[part]
-  int64_t kept = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t a = picked[i];
-    while (a >= part_first + boxes.parts[part].rows) part_first += boxes.parts[part++].rows;
-    const MatrixView<float>& head = boxes.parts[part];
-    const Float4 anchor =
-        packed_anchors ? load4(anchors.row(a)) : Float4{anchors(a, 0), anchors(a, 1), anchors(a, 2), anchors(a, 3)};
-    const bool valid = row_decoder.decode(head.row(a - part_first), head.col_stride, anchor,
-                                          out.boxes.data() + 4 * kept, out.keypoints.data() + 2 * nk * kept);
-    out.scores[kept] = values[i];
-    out.class_ids[kept] = labels ? labels[i] : 0;
-    kept += valid;  // rows that fail are overwritten by the next
+  float* boxes_out = out.boxes.data();
+  float* keypoints_out = out.keypoints.data();
+  uint32_t invalid = 0;
+  int64_t i = 0, part_first = 0;  // anchor index of the part's first row
+  for (const MatrixView<float>& head : boxes.parts) {
+    const int64_t part_end = part_first + head.rows;
+    for (; i < n && picked[i] < part_end; ++i) {  // picked is ascending
+      const int64_t a = picked[i];
+      const Float4 anchor =
+          packed_anchors ? load4(anchors.row(a)) : Float4{anchors(a, 0), anchors(a, 1), anchors(a, 2), anchors(a, 3)};
+      const bool valid = row_decoder.decode(head.row(a - part_first), head.col_stride, anchor, boxes_out + 4 * i,
+                                            keypoints_out + 2 * nk * i);
+      picked[i] = valid;
+      invalid |= !valid;
+    }
+    part_first = part_end;
   }
+  int64_t kept = n;
+  if (invalid) {
+    kept = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!picked[i]) continue;
+      std::copy_n(out.boxes.data() + 4 * i, 4, out.boxes.data() + 4 * kept);
+      std::copy_n(out.keypoints.data() + 2 * nk * i, 2 * nk, out.keypoints.data() + 2 * nk * kept);
+      values[kept] = values[i];
+      if (labels) labels[kept] = labels[i];
+      ++kept;
+    }
+  }
+  std::copy_n(values.get(), kept, out.scores.data());
+  if (labels) std::copy_n(labels.get(), kept, out.class_ids.data());
+  else std::fill_n(out.class_ids.data(), kept, 0);
   out.boxes.resize(4 * kept);
   out.keypoints.resize(2 * nk * kept);
   out.scores.resize(kept);
