@@ -23,6 +23,7 @@ from . import _native
 from ._native import Rect, Transform
 
 from .detections import DetectionDecoder, Detections, decode_detections, nms, ssd_anchors
+from .face_3dmm import FaceMap3DMMBasis, facemap_3dmm_decode
 from .filters import LandmarksSmoother, LowPassFilter, OneEuroFilter, VisibilitySmoother, segmentation_smoothing
 from .landmarks import (
     decode_landmarks,
@@ -56,6 +57,8 @@ __all__ += [
     "LandmarksSmoother",
     "VisibilitySmoother",
     "segmentation_smoothing",
+    "FaceMap3DMMBasis",
+    "facemap_3dmm_decode",
 ]
 
 Size = tuple[int, int]
