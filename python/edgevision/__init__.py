@@ -12,14 +12,17 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = ["Detections", "Rect", "SelfieSegmenter", "Transform", "build_info", "kernels", "__version__"]
+__all__ += ["Face", "FaceDetector", "FaceMap3DMM"]
+
+_PIPELINES = {"SelfieSegmenter", "Face", "FaceDetector", "FaceMap3DMM"}
 
 
 def __getattr__(name: str):
     # Pipelines load lazily: importing edgevision stays cheap (no runtime or model zoo import).
-    if name == "SelfieSegmenter":
-        from .pipelines import SelfieSegmenter
+    if name in _PIPELINES:
+        from . import pipelines
 
-        return SelfieSegmenter
+        return getattr(pipelines, name)
     raise AttributeError(f"module 'edgevision' has no attribute {name!r}")
 
 

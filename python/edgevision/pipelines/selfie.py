@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from typing import Literal, Optional, Sequence, Union
 
 import numpy as np
 
 from .. import kernels
+from .frames import ModelPipeline, StageTimings
+from .frames import check_frame as _check_frame
 
 __all__ = ["SelfieSegmenter", "SelfieTimings", "MODELS"]
 
@@ -30,20 +31,11 @@ RESIZE_MODES = ("stretch", "letterbox")
 Background = Union[Sequence[int], np.ndarray, Literal["blur"]]
 
 
-@dataclass
-class SelfieTimings:
-    """Wall-clock milliseconds of the last call: frame to tensor, model, mask (and composite)."""
-
-    preprocess_ms: float = 0.0
-    inference_ms: float = 0.0
-    postprocess_ms: float = 0.0
-
-    @property
-    def total_ms(self) -> float:
-        return self.preprocess_ms + self.inference_ms + self.postprocess_ms
+# Frame to tensor, model, mask (and composite).
+SelfieTimings = StageTimings
 
 
-class SelfieSegmenter:
+class SelfieSegmenter(ModelPipeline):
     """Person probability masks for RGB frames.
 
     >>> segmenter = SelfieSegmenter()                 # MediaPipe's general (256x256) model
@@ -188,15 +180,6 @@ class SelfieSegmenter:
         """Forget the previous frame (start of a new video)."""
         self._previous = None
 
-    def close(self) -> None:
-        self.model = None
-
-    def __enter__(self) -> "SelfieSegmenter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         w, h = self.input_size
         return (f"<SelfieSegmenter {self.card.name} {w}x{h} resize={self.resize!r} smoothing={self.smoothing} "
@@ -268,17 +251,3 @@ class SelfieSegmenter:
 def _plane(mask: np.ndarray) -> np.ndarray:
     """A model output ``[1, h, w, 1]`` / ``[1, 1, h, w]`` / ``[1, h, w]`` as ``h x w``."""
     return mask.reshape(mask.shape[-2:] if mask.shape[-1] != 1 else mask.shape[-3:-1])
-
-
-def _check_frame(frame) -> tuple[int, int]:
-    if not isinstance(frame, np.ndarray):
-        raise TypeError(f"frame must be a numpy.ndarray (H x W x 3 uint8), got {type(frame).__name__}")
-    if frame.ndim != 3 or frame.shape[2] not in (3, 4):
-        raise ValueError(f"frame must be an H x W x 3 colour image, got shape {frame.shape}"
-                         + (" (grayscale: stack it to 3 channels)" if frame.ndim == 2 or
-                            (frame.ndim == 3 and frame.shape[2] == 1) else ""))
-    if frame.dtype != np.uint8:
-        raise TypeError(f"frame must have dtype uint8, got {frame.dtype}")
-    if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise ValueError(f"frame is empty: shape {frame.shape}")
-    return frame.shape[0], frame.shape[1]
