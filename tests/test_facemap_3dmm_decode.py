@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 
+import detection_reference as ref
 from edgevision.kernels import FaceMap3DMMBasis, facemap_3dmm_decode
 
 N, IDENTITY, EXPRESSION = 68, 219, 39
@@ -23,36 +24,12 @@ def random_basis(rng):
     return mean, shape, blend
 
 
-def rx(a):
-    return np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
-
-
-def ry(a):
-    return np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
-
-
-def rz(a):
-    return np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]])
-
-
 def reference(params, mean, shape, blend, box):
-    """AI Hub's project_landmark + transform_landmark_coordinates, float64. Returns the
-    landmarks [68, 2] and the de-normalised parameters."""
-    p = np.asarray(params, np.float64).reshape(-1)
-    alpha_id = p[:IDENTITY] * 3
-    alpha_exp = p[IDENTITY:IDENTITY + EXPRESSION] * 0.5 + 0.5
-    pitch, yaw, roll = p[258:261] * math.pi / 2
-    tx, ty = p[261:263] * 60
-    focal = p[263] * 150 + 450
-    vertices = (mean.reshape(-1, 1) + shape @ alpha_id[:, None] + blend @ alpha_exp[:, None]).reshape(N, 3)
-    r = ry(-yaw) @ rx(-pitch) @ rx(-math.pi) @ rz(-roll)
-    moved = vertices @ r.T + np.array([tx, ty, 500.0])
-    projected = moved[:, :2] * focal / 500
-    x0, y0, x1, y1 = box
-    x = (projected[:, 0] + 64) * (x1 - x0 + 1) / 128 + x0
-    y = (projected[:, 1] + 64) * (y1 - y0 + 1) / 128 + y0
-    parameters = np.concatenate([alpha_id, alpha_exp, [pitch, yaw, roll, tx, ty, focal]])
-    return np.stack([x, y], axis=1), parameters
+    """Landmarks and the de-normalised parameters as one vector."""
+    landmarks, g = ref.facemap_3dmm(params, mean, shape, blend, box)
+    parameters = np.concatenate([g["identity"], g["expression"], [g["pitch"], g["yaw"], g["roll"]], g["translation"],
+                                 [g["focal"]]])
+    return landmarks, parameters
 
 
 def random_params(rng):
@@ -142,7 +119,7 @@ def test_custom_scaling_and_sizes(rng):
     pitch, yaw, roll = p[identity + expression:identity + expression + 3]
     tx, ty = p[identity + expression + 3:identity + expression + 5] * 10
     focal = p[identity + expression + 5] * 100 + 300
-    moved = v @ (ry(-yaw) @ rx(-pitch) @ rx(-math.pi) @ rz(-roll)).T + [tx, ty, 400]
+    moved = v @ ref.facemap_3dmm_rotation(pitch, yaw, roll).T + [tx, ty, 400]
     proj = moved[:, :2] * focal / 400
     want = np.stack([(proj[:, 0] + 32) * 2 + 3, (proj[:, 1] + 32) * 1 + 4], axis=1)
     np.testing.assert_allclose(facemap_3dmm_decode(params, basis, (3, 4, 130, 67)), want, atol=1e-3)

@@ -12,9 +12,9 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = ["Detections", "Rect", "SelfieSegmenter", "Transform", "build_info", "kernels", "__version__"]
-__all__ += ["Face", "FaceDetector", "FaceMap3DMM"]
+__all__ += ["Face", "FaceDetector", "FaceMap3DMM", "Face3DMM"]
 
-_PIPELINES = {"SelfieSegmenter", "Face", "FaceDetector", "FaceMap3DMM"}
+_PIPELINES = {"SelfieSegmenter", "Face", "FaceDetector", "FaceMap3DMM", "Face3DMM"}
 
 
 def __getattr__(name: str):

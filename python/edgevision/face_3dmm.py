@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -86,20 +86,24 @@ class FaceMap3DMMBasis:
         )
 
     @classmethod
-    def load(cls, basis_dir: Union[str, os.PathLike], **scaling) -> "FaceMap3DMMBasis":
+    def load(
+        cls, basis_dir: Union[str, os.PathLike], *, files: Optional[Mapping[str, str]] = None, **scaling
+    ) -> "FaceMap3DMMBasis":
         """From a directory holding AI Hub's ``meanFace.npy``, ``shapeBasis.npy`` and
-        ``blendShape.npy``."""
+        ``blendShape.npy`` (``files`` maps ``mean_face``/``shape_basis``/``blend_shape`` to
+        other names); ``scaling`` as for the constructor."""
         if not isinstance(basis_dir, (str, os.PathLike)):
             raise TypeError(f"basis_dir must be a directory path, got {type(basis_dir).__name__}")
         folder = Path(basis_dir)
         if not folder.is_dir():
             raise FileNotFoundError(f"basis_dir: no such directory {str(folder)!r}")
+        names = {**BASIS_FILES, **(files or {})}
         arrays = {}
-        for key, file_name in BASIS_FILES.items():
-            path = folder / file_name
+        for key in BASIS_FILES:
+            path = folder / names[key]
             if not path.is_file():
-                raise FileNotFoundError(f"basis_dir: {file_name} is missing from {str(folder)!r} (the facemap_3dmm "
-                                        f"basis files are {', '.join(BASIS_FILES.values())})")
+                raise FileNotFoundError(f"basis_dir: {names[key]} is missing from {str(folder)!r} (the facemap_3dmm "
+                                        f"basis files are {', '.join(names[k] for k in BASIS_FILES)})")
             arrays[key] = np.load(path, allow_pickle=False)
         return cls(**arrays, **scaling)
 

@@ -1,7 +1,8 @@
 """End-to-end pipelines: frames in, results out (model + native pre/post-processing)."""
 
 from .face_detection import Face, FaceDetector
+from .facemap_3dmm import Face3DMM, FaceMap3DMM
 from .frames import StageTimings
 from .selfie import SelfieSegmenter, SelfieTimings
 
-__all__ = ["Face", "FaceDetector", "SelfieSegmenter", "SelfieTimings", "StageTimings"]
+__all__ = ["Face", "Face3DMM", "FaceDetector", "FaceMap3DMM", "SelfieSegmenter", "SelfieTimings", "StageTimings"]
