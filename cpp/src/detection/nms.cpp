@@ -99,11 +99,17 @@ struct Remaining {
   }
   // In input order; pos is the input index.
   explicit Remaining(const DetectionsView& in) : Remaining(in.size()) {
-    for (int64_t i = 0; i < in.size(); ++i) {
-      const float bx0 = in.boxes(i, 0), by0 = in.boxes(i, 1);
-      x0[i] = bx0, y0[i] = by0, x1[i] = bx0 + (in.boxes(i, 2) - bx0), y1[i] = by0 + (in.boxes(i, 3) - by0);
-      pos[i] = static_cast<uint32_t>(i);
-    }
+    const auto fill = [&](int64_t col_stride) {  // constant 1 for packed rows: plain loads
+      for (int64_t i = 0; i < in.size(); ++i) {
+        const float* box = in.boxes.row(i);
+        const float bx0 = box[0], by0 = box[col_stride];
+        x0[i] = bx0, y0[i] = by0;
+        x1[i] = bx0 + (box[2 * col_stride] - bx0), y1[i] = by0 + (box[3 * col_stride] - by0);
+        pos[i] = static_cast<uint32_t>(i);
+      }
+    };
+    if (in.boxes.col_stride == 1) fill(1);
+    else fill(in.boxes.col_stride);
   }
   explicit Remaining(int64_t n) : size(static_cast<size_t>(n)), pos(new uint32_t[n + 1]) {
     storage.reset(new float[4 * n + 1]);
@@ -212,7 +218,8 @@ struct ScoredRemaining : Remaining {
   std::unique_ptr<float[]> score;
 
   explicit ScoredRemaining(const DetectionsView& in) : Remaining(in), score(new float[in.size() + 1]) {
-    for (int64_t i = 0; i < in.size(); ++i) score[i] = in.scores[i];
+    if (in.scores.stride == 1) std::copy(in.scores.data, in.scores.data + in.size(), score.get());
+    else for (int64_t i = 0; i < in.size(); ++i) score[i] = in.scores[i];
   }
   void move(size_t from, size_t to) {
     Remaining::move(from, to);
@@ -260,9 +267,17 @@ ClusterSums accumulate(const DetectionsView& in, const uint32_t* members, size_t
     const int64_t i = members[t];
     const float w = in.scores[i];
     const float* box = in.boxes.row(i);
-    const float bx0 = box[0], by0 = box[c];
     // Detection stores xmin and width: the max corner MediaPipe adds is xmin + width.
-    const Float4 corners = {bx0, by0, bx0 + (box[2 * c] - bx0), by0 + (box[3 * c] - by0)};
+    Float4 corners;
+    if (c == 1) {  // packed: (x0, y0, x0 + (x1 - x0), y0 + (y1 - y0)) with two shuffles
+      Float4 b;
+      std::memcpy(&b, box, sizeof b);
+      const Float4 min_corner = __builtin_shufflevector(b, b, 0, 1, 0, 1);
+      corners = __builtin_shufflevector(b, min_corner + (b - min_corner), 0, 1, 6, 7);
+    } else {
+      const float bx0 = box[0], by0 = box[c];
+      corners = Float4{bx0, by0, bx0 + (box[2 * c] - bx0), by0 + (box[3 * c] - by0)};
+    }
     sums.total += w;
     sums.box += corners * w;
     if (NK >= 0) {
