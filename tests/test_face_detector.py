@@ -11,6 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import edgevision
 from edgevision import Detections, Face, FaceDetector, samples
@@ -240,3 +242,13 @@ def test_face_checks_its_arrays():
     face = Face(np.array([0.1, 0.2, 0.3, 0.4], np.float32), np.zeros((6, 2), np.float32), np.float32(0.75))
     assert isinstance(face.score, float)
     np.testing.assert_allclose(face.box_pixels((200, 100)), [20, 20, 60, 40], rtol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(height=st.integers(1, 300), width=st.integers(1, 300), channels=st.sampled_from([3, 4]),
+       seed=st.integers(0, 2**32 - 1))
+def test_any_frame_size_gives_finite_faces(height, width, channels, seed):
+    frame = np.random.default_rng(seed).integers(0, 256, (height, width, channels), dtype=np.uint8)
+    faces = detector()(frame)
+    for face in faces:
+        assert np.all(np.isfinite(face.box)) and np.all(np.isfinite(face.keypoints)) and 0.5 <= face.score <= 1

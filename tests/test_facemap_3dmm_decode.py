@@ -8,6 +8,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import detection_reference as ref
 from edgevision.kernels import FaceMap3DMMBasis, facemap_3dmm_decode
@@ -194,3 +196,20 @@ def test_load_from_directory(tmp_path, rng):
     (tmp_path / "blendShape.npy").unlink()
     with pytest.raises(FileNotFoundError, match="blendShape.npy"):
         FaceMap3DMMBasis.load(tmp_path)
+
+
+@given(
+    shape=st.lists(st.integers(0, 270), min_size=0, max_size=3).map(tuple),
+    dtype=st.sampled_from([np.float32, np.float32, np.float64, np.int32]),
+    box=st.lists(st.one_of(st.floats(-1e6, 1e6), st.floats()), min_size=0, max_size=5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_decode_never_crashes(shape, dtype, box, seed):
+    params = np.random.default_rng(seed).normal(0, 2, shape).astype(dtype)
+    try:
+        landmarks = facemap_3dmm_decode(params, BASIS, box)
+    except (TypeError, ValueError):
+        return
+    assert landmarks.shape == (68, 2) and landmarks.dtype == np.float32
+    if max(abs(v) for v in box) < 1e6:  # float32 landmarks of astronomic boxes overflow, as they should
+        assert np.all(np.isfinite(landmarks))
