@@ -26,6 +26,8 @@ import time
 
 import pytest
 
+from mediapipe_peer import mediapipe_fps, mediapipe_or_skip
+
 FRAME_SIZE = (1280, 720)
 CLIP_FRAMES = 90
 TARGET_SPEEDUP = 1.8
@@ -71,17 +73,6 @@ def measure(model: str, frames, timed: int = 120, warmup: int = 10) -> dict:
             "non_inference_ms": med(post), "non_inference_blur_ms": med(post_blur), "threads": THREADS}
 
 
-def mediapipe_fps() -> dict | None:
-    python = os.environ.get("EDGEVISION_MEDIAPIPE_PYTHON")
-    if not python:
-        return None
-    cmd = [python, str(_HERE / "reference" / "mediapipe_speed.py"), "--frames", "120"]
-    for case in CASES.values():
-        cmd += ["--case", case]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
-    return json.loads(done.stdout)
-
-
 @pytest.fixture(scope="module")
 def frames():
     return clip()
@@ -89,10 +80,7 @@ def frames():
 
 @pytest.fixture(scope="module")
 def mediapipe():
-    report = mediapipe_fps()
-    if report is None:
-        pytest.skip("set EDGEVISION_MEDIAPIPE_PYTHON to a python with mediapipe==0.10.21 to compare")
-    return report
+    return mediapipe_or_skip(CASES.values())
 
 
 @pytest.mark.parametrize("model", sorted(CASES))
@@ -149,7 +137,7 @@ def test_memory_flat_over_long_video():
 if __name__ == "__main__":
     video = clip()
     report = {model: measure(model, video) for model in CASES}
-    mp = mediapipe_fps()
+    mp = mediapipe_fps(CASES.values())
     if mp:
         for model, case in CASES.items():
             report[model]["mediapipe_fps"] = mp["results"][case]["fps"]

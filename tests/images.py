@@ -34,3 +34,20 @@ def soft_circle(height, width, radius_frac=0.3, softness=8.0) -> np.ndarray:
     radius = int(min(height, width) * radius_frac)
     cv2.circle(mask, (width // 2, height // 2), radius, 1.0, -1)
     return cv2.GaussianBlur(mask, (0, 0), softness)
+
+
+def write_clip(path, frames, fps: float = 10) -> None:
+    """Write RGB ``frames`` as an MJPG ``.avi`` (what the CLIs read through OpenCV)."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
+    for f in frames:
+        writer.write(np.ascontiguousarray(f[..., ::-1]))
+    writer.release()
+
+
+def count_frames(path) -> int:
+    capture = cv2.VideoCapture(str(path))
+    n = 0
+    while capture.read()[0]:
+        n += 1
+    return n

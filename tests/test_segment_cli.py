@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 import edgevision
 from edgevision import cli, samples
+
+from images import count_frames, write_clip
 from edgevision.segment_cli import parse_colour
 
 
@@ -37,18 +38,11 @@ def test_segment_mask_only_and_default_name(tmp_path, astronaut, segmenter):
 def test_segment_video(tmp_path, capsys, segmenter):
     frames = list(samples.synthetic_video(samples.reference_input("astronaut")[0], frames=6, size=(320, 240)))
     src = tmp_path / "v.avi"
-    writer = cv2.VideoWriter(str(src), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
-    for f in frames:
-        writer.write(f[..., ::-1])
-    writer.release()
+    write_clip(src, frames)
     out = tmp_path / "v_out.avi"
     assert cli.main(["segment", str(src), "--out", str(out), "--background", "blue", "--max-frames", "4"]) == 0
     assert "4 frames" in capsys.readouterr().out
-    capture = cv2.VideoCapture(str(out))
-    n = 0
-    while capture.read()[0]:
-        n += 1
-    assert n == 4
+    assert count_frames(out) == 4
 
 
 @pytest.mark.parametrize("text, rgb", [("green", (0, 177, 64)), ("#0a0B0c", (10, 11, 12)), ("1,2,3", (1, 2, 3))])

@@ -7,14 +7,14 @@ Still images go through Pillow (a core dependency); videos and cameras through O
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+from .media import classify, default_output, read_image, run_stream, write_image
+
 COLOURS = {"black": (0, 0, 0), "white": (255, 255, 255), "green": (0, 177, 64), "blue": (0, 71, 187),
            "red": (255, 0, 0), "gray": (128, 128, 128), "grey": (128, 128, 128)}
 
@@ -57,29 +57,8 @@ def parse_colour(text: str) -> tuple[int, int, int]:
                      f"'r,g,b' or an existing image file: {text!r}")
 
 
-def read_image(path: os.PathLike | str) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
-
-
-def write_image(path: os.PathLike | str, array: np.ndarray) -> None:
-    from PIL import Image
-
-    Image.fromarray(array).save(path)
-
-
 def mask_to_gray(mask: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(mask, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def _opencv():
-    try:
-        import cv2
-    except ImportError:
-        raise SystemExit("edgevision segment: videos and cameras need OpenCV: pip install 'edgevision[video]'") from None
-    return cv2
 
 
 def _background(text: str, bgr: bool):
@@ -95,11 +74,7 @@ def _background(text: str, bgr: bool):
 def run(args: argparse.Namespace) -> int:
     from edgevision.pipelines import SelfieSegmenter
 
-    source = args.input
-    is_camera = source.isdigit() and not Path(source).exists()
-    is_image = not is_camera and Path(source).suffix.lower() in IMAGE_SUFFIXES
-    if not is_camera and not Path(source).exists():
-        raise SystemExit(f"edgevision segment: no such file: {source}")
+    source, is_image = classify(args.input, "segment")
     bgr = not is_image  # OpenCV frames are BGR
     try:
         background = None if args.mask_only else _background(args.background, bgr)
@@ -109,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
                                 threads=args.threads, channel_order="bgr" if bgr else "rgb")
     if is_image:
         return _run_image(args, segmenter, background)
-    return _run_stream(args, segmenter, background, int(source) if is_camera else source)
+    out_path = args.out or default_output(source, "segmented", ".mp4")
+    count = run_stream(source, lambda frame, index, ms: _process(args, segmenter, frame, background),
+                       command="segment", out_path=out_path, max_frames=args.max_frames, colour=not args.mask_only)
+    return 0 if count else 1
 
 
 def _process(args, segmenter, frame, background):
@@ -123,54 +101,9 @@ def _run_image(args, segmenter, background) -> int:
     start = time.perf_counter()
     result = _process(args, segmenter, frame, background)
     elapsed = (time.perf_counter() - start) * 1e3
-    out = args.out or str(Path(args.input).with_name(Path(args.input).stem + "_segmented.png"))
+    out = args.out or default_output(args.input, "segmented", ".png")
     write_image(out, result)
     t = segmenter.timings
     print(f"{out}: {frame.shape[1]}x{frame.shape[0]} in {elapsed:.1f} ms (model {t.inference_ms:.1f} ms, "
           f"pre {t.preprocess_ms:.2f} ms, post {t.postprocess_ms:.2f} ms)")
     return 0
-
-
-def _run_stream(args, segmenter, background, source) -> int:
-    cv2 = _opencv()
-    from tqdm import tqdm
-
-    capture = cv2.VideoCapture(source)
-    if not capture.isOpened():
-        raise SystemExit(f"edgevision segment: cannot open {'camera' if isinstance(source, int) else 'video'} {source}")
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    if args.max_frames is not None:
-        total = min(total or args.max_frames, args.max_frames)
-    fps_in = capture.get(cv2.CAP_PROP_FPS) or 30.0
-    out_path: Optional[str] = args.out
-    if out_path is None and not isinstance(source, int):
-        out_path = str(Path(source).with_name(Path(source).stem + "_segmented.mp4"))
-    writer = None
-    count, started = 0, time.perf_counter()
-    bar = tqdm(total=total, unit="frame", desc="segment")
-    try:
-        while args.max_frames is None or count < args.max_frames:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            result = _process(args, segmenter, frame, background)
-            if out_path is not None:
-                if writer is None:
-                    h, w = frame.shape[:2]
-                    writer = cv2.VideoWriter(out_path, cv2.VideoWriter_fourcc(*"mp4v"), fps_in, (w, h),
-                                             not args.mask_only)
-                writer.write(result)
-            count += 1
-            bar.update(1)
-            bar.set_postfix(fps=f"{count / (time.perf_counter() - started):.1f}", refresh=False)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        bar.close()
-        capture.release()
-        if writer is not None:
-            writer.release()
-    elapsed = time.perf_counter() - started
-    print(f"{count} frames in {elapsed:.2f} s: {count / max(elapsed, 1e-9):.1f} frames/s"
-          + (f" -> {out_path}" if out_path and count else ""))
-    return 0 if count else 1

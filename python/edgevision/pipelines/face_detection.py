@@ -19,9 +19,10 @@ from typing import Literal, Optional, Union
 
 import numpy as np
 
-from .. import kernels
 from ..detections import Detections
+from .detector import SsdDetector
 from .frames import ModelPipeline, StageTimings, check_frame
+from .loading import load_stage
 
 __all__ = ["FaceDetector", "Face", "MODELS"]
 
@@ -75,7 +76,8 @@ class FaceDetector(ModelPipeline):
 
     Faces are in descending score order. :meth:`detect` returns the same as one
     :class:`~edgevision.Detections` (struct of arrays). Not thread-safe (it reuses its input
-    tensor): use one per thread. ``timings`` holds the last call's :class:`StageTimings`.
+    tensor): use one per thread. ``timings`` holds the last call's :class:`StageTimings`
+    (the whole call, and the runtime's inference time).
     """
 
     def __init__(
@@ -89,9 +91,6 @@ class FaceDetector(ModelPipeline):
         model: str = "short_range",
         channel_order: Literal["rgb", "bgr"] = "rgb",
     ):
-        from .. import models
-        from .. import runtime as runtime_module
-
         if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)):
             raise TypeError(f"min_confidence must be a number in [0, 1], got {type(min_confidence).__name__}")
         if not 0.0 <= float(min_confidence) <= 1.0:
@@ -100,91 +99,39 @@ class FaceDetector(ModelPipeline):
             raise TypeError(f"model must be 'short_range' or a zoo card name, got {type(model).__name__}")
         if channel_order not in ("rgb", "bgr"):
             raise ValueError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
+        if model_path is not None and not isinstance(model_path, (str, os.PathLike)):
+            raise TypeError(f"model_path must be a file path or None, got {type(model_path).__name__}")
         card_name = MODELS.get(model, model)
-        try:
-            card = models.card(card_name)
-        except (KeyError, ValueError, models.CardError) as e:
-            raise ValueError(f"model must be one of {sorted(MODELS)} or a face-detection card name, got {model!r} "
-                             f"({e})") from None
-        if card.task != "face_detection" or card.kind != "model":
-            raise ValueError(f"model: card {card.name!r} is a {card.task} {card.kind}, not a face-detection model")
-
+        spec = card_name if model_path is None else (card_name, model_path)
+        card, loaded = load_stage(spec, "face_detection", "model", runtime=runtime, device=device, threads=threads)
         self.card = card
+        self.model = loaded
         self.min_confidence = float(min_confidence)
         self.channel_order = channel_order
-        source = card.name if model_path is None else model_path
-        self.model = runtime_module.load(source, runtime=runtime, device=device, threads=threads)
-
-        pre, decode, nms = card.params["preprocess"], card.params["decode"], card.params.get("nms", {})
-        self.input_size: tuple[int, int] = tuple(pre["size"])  # (w, h)
-        self.keypoint_names: tuple[str, ...] = tuple(decode.get("keypoints", ()))
-        self._keep_aspect = bool(pre.get("keep_aspect", True))
-        self._value_range = tuple(pre.get("value_range", (-1.0, 1.0)))
-        self._border = pre.get("border", "zero")
-        self._sampling = pre.get("sampling", "mediapipe")
-        w, h = self.input_size
-        info = self.model.inputs[0]
-        self._layout = "nchw" if tuple(info.shape) == (1, 3, h, w) else "nhwc"
-        expected = (1, 3, h, w) if self._layout == "nchw" else (1, h, w, 3)
-        if not info.accepts_shape(expected):
-            raise ValueError(f"model: input {info.name!r} has shape {list(info.shape)}, but card {card.name!r} "
-                             f"describes a {w}x{h} image input")
-        raw = info.dtype == np.uint8 and info.takes_raw_pixels(self._value_range)
-        self._dtype = "uint8" if raw else "float32"
-        self._tensor = np.empty(expected, np.uint8 if raw else np.float32)
-        self._boxes_index, self._scores_index = _head_outputs(self.model, card)
-
-        anchor_options = {k: v for k, v in card.params["anchors"].items() if k != "count"}
-        anchor_options["input_size"] = tuple(anchor_options["input_size"])
-        anchor_options["anchor_offset"] = tuple(anchor_options.get("anchor_offset", (0.5, 0.5)))
-        anchors = kernels.ssd_anchors(**anchor_options)
-        method = {"weighted": "weighted", "hard": "hard"}.get(nms.get("algorithm", "weighted"))
-        if method is None:
-            raise ValueError(f"model: card {card.name!r} asks for NMS {nms.get('algorithm')!r}; "
-                             "only 'weighted' and 'hard' are supported")
-        self._decoder = kernels.DetectionDecoder(
-            anchors,
-            scale=tuple(decode["scale"]),
-            num_keypoints=int(decode["num_keypoints"]),
-            min_score=self.min_confidence,
-            score_clip=decode.get("score_clipping_thresh", 100.0),
-            keypoint_offset=int(decode.get("keypoint_coord_offset", 4)),
-            box_format=decode.get("box_format", "xywh"),
-            score_activation="sigmoid" if decode.get("sigmoid_score", True) else "none",
-            nms=method,
-            iou_threshold=float(nms.get("min_suppression_threshold", 0.3)),
-        )
+        self.keypoint_names: tuple[str, ...] = tuple(card.params["decode"].get("keypoints", ()))
+        self._detector = SsdDetector(card, loaded, min_score=self.min_confidence, channel_order=channel_order)
+        self.input_size: tuple[int, int] = self._detector.input_size
         self.timings = StageTimings()
 
     # ------------------------------------------------------------------------------- API
 
     def __call__(self, frame: np.ndarray) -> list[Face]:
         """The faces in an ``H x W x 3`` uint8 frame, best first (``[]`` when there is none)."""
-        detections = self.detect(frame)
         start = time.perf_counter()
+        detections = self.detect(frame)
         faces = [Face(detections.boxes[i], detections.keypoints[i], detections.scores[i])
                  for i in range(len(detections))]
-        self.timings.postprocess_ms += (time.perf_counter() - start) * 1e3
+        self.timings.total_ms = (time.perf_counter() - start) * 1e3
         return faces
 
     def detect(self, frame: np.ndarray) -> Detections:
         """The faces as one :class:`~edgevision.Detections`, normalised to the frame, best first."""
+        start = time.perf_counter()
         check_frame(frame)
         if self.model is None:
             raise RuntimeError("this FaceDetector is closed")
-        start = time.perf_counter()
-        tensor, transform = kernels.letterbox(
-            frame, self.input_size, keep_aspect=self._keep_aspect, value_range=self._value_range,
-            layout=self._layout, border=self._border, sampling=self._sampling, dtype=self._dtype,
-            channel_order=self.channel_order, out=self._tensor,
-        )
-        mid = time.perf_counter()
-        outputs = self.model.run(tensor)
-        end = time.perf_counter()
-        detections = self._decoder(outputs[self._boxes_index], outputs[self._scores_index]).to_image(transform)
-        self.timings.preprocess_ms = (mid - start) * 1e3
-        self.timings.inference_ms = (end - mid) * 1e3
-        self.timings.postprocess_ms = (time.perf_counter() - end) * 1e3
+        detections = self._detector(frame)
+        self.timings = StageTimings((time.perf_counter() - start) * 1e3, self.model.invoke_ms, 1)
         return detections
 
     def __repr__(self) -> str:
@@ -193,14 +140,3 @@ class FaceDetector(ModelPipeline):
                 f"on {getattr(self.model, 'runtime', '?')}/{getattr(self.model, 'device', '?')}>")
 
 
-def _head_outputs(model, card) -> tuple[int, int]:
-    """Indices of the box regressors and the scores among the model's outputs: by the card's
-    names, else by shape (the scores have one value per anchor)."""
-    names = [o.name for o in model.outputs]
-    wanted = [o.name for o in card.outputs]
-    if len(wanted) == 2 and all(n in names for n in wanted):
-        return names.index(wanted[0]), names.index(wanted[1])
-    if len(names) != 2:
-        raise ValueError(f"model: expected two outputs (box regressors, scores), got {len(names)}: {names}")
-    last = [o.shape[-1] for o in model.outputs]
-    return (1, 0) if last[0] == 1 else (0, 1)

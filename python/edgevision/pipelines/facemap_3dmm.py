@@ -21,7 +21,7 @@ import numpy as np
 from .. import kernels
 from ..face_3dmm import FaceMap3DMMBasis, facemap_3dmm_decode
 from .face_detection import FaceDetector
-from .frames import ModelPipeline, StageTimings, check_frame
+from .frames import InputTensor, ModelPipeline, StageTimings, check_frame
 
 __all__ = ["FaceMap3DMM", "Face3DMM", "CARD"]
 
@@ -76,8 +76,8 @@ class FaceMap3DMM(ModelPipeline):
 
     Boxes are ``(x0, y0, x1, y1)`` pixels, inclusive, rounded to whole pixels and clipped to
     the frame. Not thread-safe (it reuses its input tensor): use one per thread.
-    ``timings`` holds the last call's :class:`StageTimings`, summed over its faces (the
-    detector's whole time counts as preprocessing).
+    ``timings`` holds the last call's :class:`StageTimings` (inference: the detector's and
+    every face's model run).
     """
 
     def __init__(
@@ -112,7 +112,7 @@ class FaceMap3DMM(ModelPipeline):
         w, h = self.input_size
         if (w, h) != (self.basis.crop_size, self.basis.crop_size):
             raise ValueError(f"card {card.name!r}: input size {w}x{h} but crop_size {self.basis.crop_size}")
-        self._value_range = tuple(pre.get("value_range", (0.0, 1.0)))
+        value_range = tuple(pre.get("value_range", (0.0, 1.0)))
         self._sampling = pre.get("sampling", "opencv")
         crop = card.params.get("crop", {})
         self._enlarge = float(crop.get("enlarge", 0.0))
@@ -121,15 +121,16 @@ class FaceMap3DMM(ModelPipeline):
         if len(self.model.inputs) != 1:
             raise ValueError(f"model: expected one image input, got {len(self.model.inputs)}")
         if info.accepts_shape((1, 3, h, w)):
-            self._layout = "nchw"
+            layout = "nchw"
         elif info.accepts_shape((1, h, w, 3)):
-            self._layout = "nhwc"
+            layout = "nhwc"
         else:
             raise ValueError(f"model: input {info.name!r} has shape {list(info.shape)}; expected [1, 3, {h}, {w}] "
                              f"(NCHW) or [1, {h}, {w}, 3] (NHWC)")
-        raw = info.dtype == np.uint8 and info.takes_raw_pixels(self._value_range)
-        self._dtype = "uint8" if raw else "float32"
-        self._tensor = np.empty((1, 3, h, w) if self._layout == "nchw" else (1, h, w, 3), np.uint8 if raw else np.float32)
+        raw = info.dtype == np.uint8 and info.takes_raw_pixels(value_range)
+        shape = (1, 3, h, w) if layout == "nchw" else (1, h, w, 3)
+        self._input = InputTensor(layout, value_range, "uint8" if raw else "float32",
+                                  np.empty(shape, np.uint8 if raw else np.float32))
         self._output = _parameters_output(self.model, self.basis.num_parameters)
         self.timings = StageTimings()
 
@@ -138,10 +139,11 @@ class FaceMap3DMM(ModelPipeline):
     def __call__(self, frame: np.ndarray, boxes: Optional[Boxes] = None) -> list[Face3DMM]:
         """One :class:`Face3DMM` per face box: ``boxes`` (``[4]`` or ``[n, 4]`` pixels,
         inclusive), else the detector's faces (best first), else the whole frame."""
+        start = time.perf_counter()
         height, width = check_frame(frame)
         if self.model is None:
             raise RuntimeError("this FaceMap3DMM is closed")
-        self.timings = StageTimings()
+        inference, detector_runs = 0.0, 0
         scores: list[Optional[float]]
         if boxes is not None:
             pixel_boxes = _check_boxes(boxes)
@@ -150,7 +152,7 @@ class FaceMap3DMM(ModelPipeline):
             faces = self.detector(frame)
             pixel_boxes = [self._enlarged(face.box, (width, height)) for face in faces]
             scores = [face.score for face in faces]
-            self.timings.preprocess_ms += self.detector.timings.total_ms
+            inference, detector_runs = self.detector.timings.inference_ms, 1
         else:
             pixel_boxes = [np.array([0, 0, width - 1, height - 1], np.int64)]
             scores = [None]
@@ -160,10 +162,12 @@ class FaceMap3DMM(ModelPipeline):
             if clipped is None:
                 raise ValueError(f"boxes: {list(box)} lies outside the {width}x{height} frame")
             results.append(self._fit(frame, clipped, score))
+            inference += self.model.invoke_ms
+        self.timings = StageTimings((time.perf_counter() - start) * 1e3, inference, detector_runs)
         return results
 
     def __repr__(self) -> str:
-        return (f"<FaceMap3DMM {os.path.basename(getattr(self.model, 'path', '?'))} {self._layout} "
+        return (f"<FaceMap3DMM {os.path.basename(getattr(self.model, 'path', '?'))} {self._input.layout} "
                 f"basis={self.basis.num_landmarks} landmarks detector={self.detector is not None}>")
 
     # -------------------------------------------------------------------------- internals
@@ -185,15 +189,13 @@ class FaceMap3DMM(ModelPipeline):
 
     def _fit(self, frame: np.ndarray, box: np.ndarray, score: Optional[float]) -> Face3DMM:
         x0, y0, x1, y1 = (int(v) for v in box)
-        start = time.perf_counter()
+        spec = self._input
         tensor, _ = kernels.letterbox(
-            frame[y0:y1 + 1, x0:x1 + 1], self.input_size, keep_aspect=False, value_range=self._value_range,
-            layout=self._layout, sampling=self._sampling, dtype=self._dtype, channel_order=self.channel_order,
-            out=self._tensor,
+            frame[y0:y1 + 1, x0:x1 + 1], self.input_size, keep_aspect=False, value_range=spec.value_range,
+            layout=spec.layout, sampling=self._sampling, dtype=spec.dtype, channel_order=self.channel_order,
+            out=spec.buffer,
         )
-        mid = time.perf_counter()
         params = self.model.run(tensor)[self._output]
-        end = time.perf_counter()
         basis = self.basis
         parameters = np.empty(basis.num_parameters, np.float32)
         landmarks = facemap_3dmm_decode(params.reshape(1, -1), basis, (x0, y0, x1, y1), parameters_out=parameters)
@@ -204,9 +206,6 @@ class FaceMap3DMM(ModelPipeline):
             pitch=float(pose[0]), yaw=float(pose[1]), roll=float(pose[2]), translation=pose[3:5],
             focal=float(pose[5]), score=score,
         )
-        self.timings.preprocess_ms += (mid - start) * 1e3
-        self.timings.inference_ms += (end - mid) * 1e3
-        self.timings.postprocess_ms += (time.perf_counter() - end) * 1e3
         return face
 
 

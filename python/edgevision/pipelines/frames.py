@@ -1,4 +1,4 @@
-"""What every pipeline shares: the input-frame check, stage timings, closing the model."""
+"""Checks shared by the pipelines: frames in, stage timings out."""
 
 from __future__ import annotations
 
@@ -6,35 +6,60 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["StageTimings", "check_frame", "ModelPipeline"]
+__all__ = ["check_frame", "StageTimings", "InputTensor", "ModelPipeline"]
+
+
+def check_frame(frame, name: str = "frame") -> tuple[int, int]:
+    """``(height, width)`` of an ``H x W x 3`` (or 4) uint8 image, or a clear TypeError/ValueError."""
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray (H x W x 3 uint8), got {type(frame).__name__}")
+    if frame.ndim != 3 or frame.shape[2] not in (3, 4):
+        grey = frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1)
+        raise ValueError(f"{name} must be an H x W x 3 colour image, got shape {frame.shape}"
+                         + (" (grayscale: stack it to 3 channels)" if grey else ""))
+    if frame.dtype != np.uint8:
+        raise TypeError(f"{name} must have dtype uint8, got {frame.dtype}")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {frame.shape}")
+    return frame.shape[0], frame.shape[1]
 
 
 @dataclass
 class StageTimings:
-    """Wall-clock milliseconds of the last call: frame to tensor, model, results."""
+    """Wall-clock milliseconds of the last call.
 
-    preprocess_ms: float = 0.0
+    ``inference_ms`` is the time spent in the runtime's ``invoke`` (every model run of the
+    call), ``total_ms`` the whole call; ``overhead_ms`` is the rest: our pre/post-processing
+    plus copying tensors in and out of the runtime.
+    """
+
+    total_ms: float = 0.0
     inference_ms: float = 0.0
-    postprocess_ms: float = 0.0
+    detector_runs: int = 0
 
     @property
-    def total_ms(self) -> float:
-        return self.preprocess_ms + self.inference_ms + self.postprocess_ms
+    def overhead_ms(self) -> float:
+        return self.total_ms - self.inference_ms
 
 
-def check_frame(frame) -> tuple[int, int]:
-    """``(height, width)`` of an ``H x W x 3`` (or 4) uint8 frame; TypeError/ValueError otherwise."""
-    if not isinstance(frame, np.ndarray):
-        raise TypeError(f"frame must be a numpy.ndarray (H x W x 3 uint8), got {type(frame).__name__}")
-    if frame.ndim != 3 or frame.shape[2] not in (3, 4):
-        raise ValueError(f"frame must be an H x W x 3 colour image, got shape {frame.shape}"
-                         + (" (grayscale: stack it to 3 channels)" if frame.ndim == 2 or
-                            (frame.ndim == 3 and frame.shape[2] == 1) else ""))
-    if frame.dtype != np.uint8:
-        raise TypeError(f"frame must have dtype uint8, got {frame.dtype}")
-    if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise ValueError(f"frame is empty: shape {frame.shape}")
-    return frame.shape[0], frame.shape[1]
+@dataclass
+class InputTensor:
+    """How a model wants its image: layout, value range, element type, and the reused buffer."""
+
+    layout: str  # "nhwc" or "nchw"
+    value_range: tuple[float, float]
+    dtype: str  # "float32", or "uint8" for quantised models fed raw pixels
+    buffer: np.ndarray
+
+    @classmethod
+    def for_model(cls, model, preprocess: dict, size: tuple[int, int]) -> "InputTensor":
+        w, h = size
+        info = model.inputs[0]
+        layout = "nchw" if tuple(info.shape) == (1, 3, h, w) else "nhwc"
+        value_range = tuple(preprocess.get("value_range", (0.0, 1.0)))
+        raw = info.dtype == np.uint8 and info.takes_raw_pixels(value_range)
+        shape = (1, 3, h, w) if layout == "nchw" else (1, h, w, 3)
+        return cls(layout, value_range, "uint8" if raw else "float32", np.empty(shape, np.uint8 if raw else np.float32))
 
 
 class ModelPipeline:

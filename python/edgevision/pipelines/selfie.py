@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from typing import Literal, Optional, Sequence, Union
 
 import numpy as np
 
 from .. import kernels
-from .frames import ModelPipeline, StageTimings
 from .frames import check_frame as _check_frame
 
 __all__ = ["SelfieSegmenter", "SelfieTimings", "MODELS"]
@@ -31,11 +31,20 @@ RESIZE_MODES = ("stretch", "letterbox")
 Background = Union[Sequence[int], np.ndarray, Literal["blur"]]
 
 
-# Frame to tensor, model, mask (and composite).
-SelfieTimings = StageTimings
+@dataclass
+class SelfieTimings:
+    """Wall-clock milliseconds of the last call: frame to tensor, model, mask (and composite)."""
+
+    preprocess_ms: float = 0.0
+    inference_ms: float = 0.0
+    postprocess_ms: float = 0.0
+
+    @property
+    def total_ms(self) -> float:
+        return self.preprocess_ms + self.inference_ms + self.postprocess_ms
 
 
-class SelfieSegmenter(ModelPipeline):
+class SelfieSegmenter:
     """Person probability masks for RGB frames.
 
     >>> segmenter = SelfieSegmenter()                 # MediaPipe's general (256x256) model
@@ -179,6 +188,15 @@ class SelfieSegmenter(ModelPipeline):
     def reset(self) -> None:
         """Forget the previous frame (start of a new video)."""
         self._previous = None
+
+    def close(self) -> None:
+        self.model = None
+
+    def __enter__(self) -> "SelfieSegmenter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         w, h = self.input_size

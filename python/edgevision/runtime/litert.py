@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Mapping, Optional
 
 import numpy as np
@@ -105,7 +106,9 @@ class LiteRTModel(Model):
             if self._resizable[k] and array.shape != self._current_shapes[k]:
                 self._resize(k, array.shape)
             interpreter.set_tensor(self._in_index[k], array)
+        start = time.perf_counter()
         interpreter.invoke()
+        self.invoke_ms = (time.perf_counter() - start) * 1e3
         return [interpreter.get_tensor(index) for index in self._out_index]
 
     def _resize(self, k: int, shape: tuple[int, ...]) -> None:

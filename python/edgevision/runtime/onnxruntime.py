@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Mapping, Optional
 
 import numpy as np
@@ -96,7 +97,11 @@ class OnnxRuntimeModel(Model):
         self.threads = threads
 
     def _invoke(self, arrays: list[np.ndarray]) -> list[np.ndarray]:
-        return self._session.run(None, dict(zip(self._input_names, arrays)))
+        feeds = dict(zip(self._input_names, arrays))
+        start = time.perf_counter()
+        outputs = self._session.run(None, feeds)
+        self.invoke_ms = (time.perf_counter() - start) * 1e3
+        return outputs
 
 
 _OPTIMIZATION_LEVELS = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended": "ORT_ENABLE_EXTENDED",

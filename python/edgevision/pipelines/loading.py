@@ -1,0 +1,53 @@
+"""Which model a pipeline stage runs: a zoo card (its pre/post-processing) plus a file."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional, Union
+
+ModelSpec = Union[str, os.PathLike, tuple]
+
+
+def load_stage(spec: ModelSpec, task: str, what: str, *, runtime: str, device: str, threads: Optional[int]):
+    """``(card, model)`` for one stage of a pipeline.
+
+    ``spec`` is a zoo card name (its file fetched or, for user-supplied cards, found in the
+    cache), a path to a model file whose name is some card's file name, or a
+    ``(card name, path)`` pair for a file under another name. ``task`` is the card task the
+    stage needs; ``what`` names the argument in errors.
+    """
+    from .. import models
+    from .. import runtime as runtime_module
+
+    card_name, path = _split(spec, what)
+    try:
+        card = models.card(card_name)
+    except (KeyError, ValueError, models.CardError) as e:
+        raise ValueError(f"{what}: no model card {card_name!r} ({e})") from None
+    if card.task != task or card.kind != "model":
+        raise ValueError(f"{what}: card {card.name!r} is a {card.task} {card.kind}, expected a {task} model")
+    model = runtime_module.load(card.name if path is None else path, runtime=runtime, device=device, threads=threads)
+    if path is not None:
+        card.check_io(model)
+    return card, model
+
+
+def _split(spec: ModelSpec, what: str) -> tuple[str, Optional[str]]:
+    from .. import models
+
+    if isinstance(spec, tuple):
+        if len(spec) != 2 or not isinstance(spec[0], str) or not isinstance(spec[1], (str, os.PathLike)):
+            raise TypeError(f"{what}: expected a (card name, path) pair, got {spec!r}")
+        return spec[0], os.fspath(spec[1])
+    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and (os.sep in spec or "." in spec)):
+        path = os.fspath(spec)
+        base = os.path.basename(path)
+        matches = [c.name for c in models.all_cards().values() if c.file_name == base]
+        if not matches:
+            raise ValueError(f"{what}: {base!r} is not the file of any model card; pass (card name, path) to say "
+                             "which pre/post-processing it needs")
+        return matches[0], path
+    if isinstance(spec, str):
+        return spec, None
+    raise TypeError(f"{what}: expected a card name, a model path or a (card name, path) pair, got "
+                    f"{type(spec).__name__}")
