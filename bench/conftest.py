@@ -140,6 +140,12 @@ def pytest_terminal_summary(terminalreporter, config):
                 verdict = f"target >= {target:g}x: {'ok' if ok else 'MISSED'}"
                 if not ok:
                     missed.append(b.name)
+            limit = b.extra_info.get("budget_us")  # an absolute target, per call
+            if limit is not None:
+                ok = b.stats.median * 1e6 <= limit
+                verdict += f"  <= {limit:g} us: {'ok' if ok else 'MISSED'}"
+                if not ok:
+                    missed.append(b.name)
             lines.append(
                 f"{group:<22} {b.name:<42} {b.stats.median * 1e3:8.3f} ms vs {peer.stats.median * 1e3:8.3f} ms"
                 f"  {speedup:5.1f}x  {verdict}"

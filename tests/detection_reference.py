@@ -333,12 +333,13 @@ def rotate_world(landmarks, theta):
     return out
 
 
-def refine_from_heatmap(landmarks, heatmap, kernel_size=7, min_confidence=0.5):
+def refine_from_heatmap(landmarks, heatmap, kernel_size=7, min_confidence=0.5, presence=False, visibility=False):
     """RefineLandmarksFromHeatmap (§3.3), float64. heatmap is [h, w, n] logits.
 
     Kept quirk of MediaPipe's range check (verified in its source): the column is compared
     with the height instead of the row, so rows at or below the map are not skipped; their
-    window is clipped to the map."""
+    window is clipped to the map. refine_presence / refine_visibility: whenever the window
+    is not empty, presence (column 4) / visibility (column 3) become min(value, peak)."""
     hm_h, hm_w, _ = heatmap.shape
     off = (kernel_size - 1) // 2
     out = np.asarray(landmarks, np.float64).copy()
@@ -362,6 +363,10 @@ def refine_from_heatmap(landmarks, heatmap, kernel_size=7, min_confidence=0.5):
         if peak >= min_confidence and total > 0:
             out[k, 0] = wc / hm_w / total
             out[k, 1] = wr / hm_h / total
+        if presence and total > 0:
+            out[k, 4] = min(out[k, 4], peak)
+        if visibility and total > 0:
+            out[k, 3] = min(out[k, 3], peak)
     return out
 
 
@@ -462,3 +467,43 @@ def segmentation_smoothing(prev, cur, ratio):
     x = t * t
     u = f32(1) - np.minimum(f32(1), x * (c1 + x * (c2 + x * (c3 + x * (c4 + x * c5)))))
     return p + (q - p) * (u * f32(ratio))
+
+
+# ------------------------------------------------------------- facemap_3dmm (aihub §4)
+
+
+def facemap_3dmm_rotation(pitch, yaw, roll):
+    """R = Ry(-yaw) Rx(-pitch) Rx(-pi) Rz(-roll), float64."""
+    def rx(a):
+        return np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
+
+    def ry(a):
+        return np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+
+    def rz(a):
+        return np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]])
+
+    return ry(-yaw) @ rx(-pitch) @ rx(-math.pi) @ rz(-roll)
+
+
+def facemap_3dmm(params, mean, shape, blend, box):
+    """AI Hub's project_landmark + transform_landmark_coordinates, float64: 265 normalised
+    parameters, basis (3n,), (3n, 219), (3n, 39), inclusive pixel box (x0, y0, x1, y1) ->
+    (landmarks [n, 2] pixels, de-normalised groups)."""
+    p = np.asarray(params, np.float64).reshape(-1)
+    identity, expression = shape.shape[1], blend.shape[1]
+    k = identity + expression
+    alpha_id = p[:identity] * 3
+    alpha_exp = p[identity:k] * 0.5 + 0.5
+    pitch, yaw, roll = p[k:k + 3] * math.pi / 2
+    tx, ty = p[k + 3:k + 5] * 60
+    focal = p[k + 5] * 150 + 450
+    vertices = (np.reshape(mean, (-1, 1)) + shape @ alpha_id[:, None] + blend @ alpha_exp[:, None]).reshape(-1, 3)
+    moved = vertices @ facemap_3dmm_rotation(pitch, yaw, roll).T + np.array([tx, ty, 500.0])
+    projected = moved[:, :2] * focal / 500
+    x0, y0, x1, y1 = box
+    x = (projected[:, 0] + 64) * (x1 - x0 + 1) / 128 + x0
+    y = (projected[:, 1] + 64) * (y1 - y0 + 1) / 128 + y0
+    groups = dict(identity=alpha_id, expression=alpha_exp, pitch=pitch, yaw=yaw, roll=roll,
+                  translation=np.array([tx, ty]), focal=focal)
+    return np.stack([x, y], axis=1), groups

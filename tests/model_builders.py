@@ -200,3 +200,38 @@ def quantized_tflite(path: Path, in_q=(0.02, 10), out_q=(0.05, -3), shape=(1, 4,
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     Path(path).write_bytes(builder.Output())
     return {"path": Path(path), "in": in_q, "out": out_q, "shape": shape}
+
+
+def facemap_3dmm_like(path: Path, rng: np.random.Generator, layout: str = "nchw") -> dict:
+    """AI Hub facemap_3dmm's I/O contract with random weights: ``image`` [1,3,128,128] (or
+    NHWC [1,128,128,3]) float32 in [0, 1] -> ``parameters_3dmm`` [1,265]. Inside: 16x16 block
+    means, a dense layer, tanh (values in (-1, 1), as the real model's roughly are)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = (rng.standard_normal((192, 265)) * 0.12).astype(np.float32)
+    b = (rng.standard_normal(265) * 0.2).astype(np.float32)
+    nodes = []
+    source = "image"
+    if layout == "nhwc":
+        nodes.append(helper.make_node("Transpose", ["image"], ["nchw"], perm=[0, 3, 1, 2], name="to_nchw"))
+        source = "nchw"
+    nodes += [
+        helper.make_node("AveragePool", [source], ["pooled"], kernel_shape=[16, 16], strides=[16, 16], name="pool"),
+        helper.make_node("Flatten", ["pooled"], ["flat"], axis=1, name="flatten"),
+        helper.make_node("Gemm", ["flat", "w", "b"], ["dense"], name="dense"),
+        helper.make_node("Tanh", ["dense"], ["parameters_3dmm"], name="tanh"),
+    ]
+    shape = [1, 3, 128, 128] if layout == "nchw" else [1, 128, 128, 3]
+    graph = helper.make_graph(
+        nodes, "facemap_3dmm_like",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("parameters_3dmm", TensorProto.FLOAT, [1, 265])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
+    _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+    def reference(image_nchw):
+        """[1, 3, 128, 128] float in [0, 1] -> [1, 265], float64."""
+        pooled = image_nchw.astype(np.float64).reshape(1, 3, 8, 16, 8, 16).mean(axis=(3, 5))
+        return np.tanh(pooled.reshape(1, 192) @ w.astype(np.float64) + b)
+
+    return {"path": path, "reference": reference}

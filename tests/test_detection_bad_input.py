@@ -62,7 +62,8 @@ def decode_cases():
             "none": None,
         },
         "raw_scores": {
-            "two_classes": np.zeros((896, 2), np.float32),
+            "no_classes": np.zeros((896, 0), np.float32),
+            "parts_classes_differ": [np.zeros((500, 2), np.float32), np.zeros((396, 3), np.float32)],
             "wrong_count": SCORES[:, :895],
             "int32": SCORES.astype(np.int32),
             "batch_of_two": np.zeros((2, 896, 1), np.float32),
@@ -78,7 +79,8 @@ def decode_cases():
         "min_score": {"negative": -0.1, "above_one": 1.5, "nan": math.nan, "string": "0.5", "none": None},
         "score_clip": {"negative": -1.0, "nan": math.nan, "string": "100"},
         "keypoint_offset": {"negative": -1, "past_the_end": 6},
-        "box_format": {"xyxy": "xyxy", "none": None},
+        "box_format": {"cxcywh": "cxcywh", "upper": "XYWH", "none": None},
+        "score_activation": {"softmax": "softmax", "bool": True},
     }
     for argument, values in bad.items():
         for name, value in values.items():

@@ -166,20 +166,21 @@ bool parse_channel_order(const py::handle& obj) {
   bad_choice("channel_order", s, "'rgb', 'bgr'");
 }
 
-py::array output_array(const py::object& out, const std::vector<py::ssize_t>& shape, bool uint8) {
+py::array output_array(const py::object& out, const std::vector<py::ssize_t>& shape, bool uint8, const char* name) {
   const py::dtype dtype = uint8 ? py::dtype::of<uint8_t>() : py::dtype::of<float>();
   if (out.is_none()) return py::array(dtype, shape);
-  const py::array a = require_ndarray(out, "out");
+  const py::array a = require_ndarray(out, name);
+  const std::string arg(name);
   std::string want = "(";
   for (size_t k = 0; k < shape.size(); ++k) want += (k ? ", " : "") + std::to_string(shape[k]);
   want += ")";
   if (!a.dtype().is(dtype))
-    throw py::type_error("out must have dtype " + std::string(uint8 ? "uint8" : "float32") + ", got " + dtype_name(a));
+    throw py::type_error(arg + " must have dtype " + std::string(uint8 ? "uint8" : "float32") + ", got " + dtype_name(a));
   bool same_shape = a.ndim() == static_cast<py::ssize_t>(shape.size());
   for (size_t k = 0; same_shape && k < shape.size(); ++k) same_shape = a.shape(k) == shape[k];
-  if (!same_shape) throw py::value_error("out must have shape " + want + ", got " + describe_shape(a));
-  if (!(a.flags() & py::array::c_style)) throw py::value_error("out must be C-contiguous");
-  if (!a.writeable()) throw py::value_error("out must be writeable (got a read-only array)");
+  if (!same_shape) throw py::value_error(arg + " must have shape " + want + ", got " + describe_shape(a));
+  if (!(a.flags() & py::array::c_style)) throw py::value_error(arg + " must be C-contiguous");
+  if (!a.writeable()) throw py::value_error(arg + " must be writeable (got a read-only array)");
   return a;
 }
 

@@ -38,7 +38,8 @@ bool parse_channel_order(const py::handle& obj);  // true for "bgr"
 bool parse_flag(const py::handle& obj, const char* name);
 
 // `out` if given (checked: ndarray, dtype, exact shape, C-contiguous, writeable), else a new
-// array of that shape.
-py::array output_array(const py::object& out, const std::vector<py::ssize_t>& shape, bool uint8);
+// array of that shape. `name` is the argument's name in messages.
+py::array output_array(const py::object& out, const std::vector<py::ssize_t>& shape, bool uint8,
+                       const char* name = "out");
 
 }  // namespace edgevision::bindings

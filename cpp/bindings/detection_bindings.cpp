@@ -26,12 +26,14 @@ constexpr int64_t kMaxKeypoints = 1 << 16;
 py::tuple to_python(const DetectionList& d) {
   const py::ssize_t n = d.size(), k = d.num_keypoints;
   py::array_t<float> boxes({n, py::ssize_t{4}}), keypoints({n, k, py::ssize_t{2}}), scores(std::vector<py::ssize_t>{n});
+  py::array_t<int32_t> class_ids(std::vector<py::ssize_t>{n});
   if (n > 0) {
     std::memcpy(boxes.mutable_data(), d.boxes.data(), d.boxes.size() * sizeof(float));
     if (!d.keypoints.empty()) std::memcpy(keypoints.mutable_data(), d.keypoints.data(), d.keypoints.size() * sizeof(float));
     std::memcpy(scores.mutable_data(), d.scores.data(), d.scores.size() * sizeof(float));
+    std::memcpy(class_ids.mutable_data(), d.class_ids.data(), d.class_ids.size() * sizeof(int32_t));
   }
-  return py::make_tuple(boxes, keypoints, scores);
+  return py::make_tuple(boxes, keypoints, scores, class_ids);
 }
 
 // ---------------------------------------------------------------------------- anchors
@@ -84,19 +86,41 @@ py::array ssd_anchors_py(const py::handle& input_size, const py::handle& strides
 
 // ----------------------------------------------------------------------------- decode
 
+// Scores of n anchors: [n], [n, 1], [1, n] or [1, n, 1] (one class), [n, c] (n > 1) or
+// [1, n, c] (c classes).
+MatrixView<float> score_rows(const py::handle& obj, const char* name) {
+  const py::array a = float32_array(obj, name);
+  const auto stride = [&](int axis) {
+    if (a.strides(axis) % static_cast<py::ssize_t>(sizeof(float)) != 0)
+      throw py::value_error(std::string(name) + " must have element-aligned strides; pass np.ascontiguousarray(" +
+                            name + ")");
+    return static_cast<int64_t>(a.strides(axis) / static_cast<py::ssize_t>(sizeof(float)));
+  };
+  MatrixView<float> m;
+  m.data = static_cast<const float*>(a.data());
+  if (a.ndim() == 1) {
+    m.rows = a.shape(0), m.cols = 1, m.row_stride = stride(0);
+  } else if (a.ndim() == 2 && (a.shape(1) == 1 || a.shape(0) == 1)) {
+    const int axis = a.shape(1) == 1 ? 0 : 1;  // the values run along the other axis
+    m.rows = a.shape(axis), m.cols = 1, m.row_stride = stride(axis);
+  } else if (a.ndim() == 2 || (a.ndim() == 3 && a.shape(0) == 1)) {
+    const int lead = a.ndim() - 2;
+    m.rows = a.shape(lead), m.cols = a.shape(lead + 1), m.row_stride = stride(lead), m.col_stride = stride(lead + 1);
+  } else {
+    m.cols = -1;
+  }
+  if (m.cols < 1)
+    throw py::value_error(std::string(name) + " must have shape [n], [n, classes] or [1, n, classes], got " +
+                          describe_shape(a));
+  return m;
+}
+
 // One array, or a list/tuple of arrays read one after the other (split detector heads).
 HeadParts head_parts(const py::handle& obj, const char* name, bool scores, std::vector<py::object>& keep) {
   HeadParts h;
   const auto add = [&](const py::handle& part, const std::string& label) {
     keep.push_back(py::reinterpret_borrow<py::object>(part));
-    if (scores) {
-      const VectorView<float> v = column_view(part, label.c_str());
-      MatrixView<float> m;
-      m.data = v.data, m.rows = v.size, m.cols = 1, m.row_stride = v.stride;
-      h.parts.push_back(m);
-    } else {
-      h.parts.push_back(rows_view(part, label.c_str()));
-    }
+    h.parts.push_back(scores ? score_rows(part, label.c_str()) : rows_view(part, label.c_str()));
   };
   if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)) {
     const py::sequence seq = py::reinterpret_borrow<py::sequence>(obj);
@@ -129,7 +153,7 @@ std::array<float, 4> decode_scale(const py::handle& obj) {
 
 DecodeOptions decode_options(const py::handle& scale, const py::handle& num_keypoints, const py::handle& min_score,
                              const py::handle& score_clip, const py::handle& keypoint_offset,
-                             const py::handle& box_format) {
+                             const py::handle& box_format, const py::handle& score_activation) {
   DecodeOptions o;
   const auto s = decode_scale(scale);
   o.x_scale = s[0], o.y_scale = s[1], o.w_scale = s[2], o.h_scale = s[3];
@@ -143,17 +167,29 @@ DecodeOptions decode_options(const py::handle& scale, const py::handle& num_keyp
     if (!(clip >= 0)) throw py::value_error("score_clip must be a non-negative number or None, got " + repr_of(score_clip));
     o.score_clip = static_cast<float>(std::min(clip, double(std::numeric_limits<float>::infinity())));
   }
-  if (!py::isinstance<py::str>(box_format))
-    throw py::type_error("box_format must be one of 'xywh', 'yxhw', got " + repr_of(box_format));
+  static const char* kFormats = "box_format must be one of 'xywh', 'yxhw', 'ltrb', 'xyxy', got ";
+  if (!py::isinstance<py::str>(box_format)) throw py::type_error(kFormats + repr_of(box_format));
   const std::string format = box_format.cast<std::string>();
   if (format == "xywh") o.format = BoxFormat::xywh;
   else if (format == "yxhw") o.format = BoxFormat::yxhw;
-  else throw py::value_error("box_format must be one of 'xywh', 'yxhw', got '" + format + "'");
+  else if (format == "ltrb") o.format = BoxFormat::ltrb;
+  else if (format == "xyxy") o.format = BoxFormat::xyxy;
+  else throw py::value_error(kFormats + ("'" + format + "'"));
+  static const char* kActivations = "score_activation must be 'sigmoid' or 'none', got ";
+  if (!py::isinstance<py::str>(score_activation)) throw py::type_error(kActivations + repr_of(score_activation));
+  const std::string activation = score_activation.cast<std::string>();
+  if (activation != "sigmoid" && activation != "none") throw py::value_error(kActivations + ("'" + activation + "'"));
+  o.sigmoid = activation == "sigmoid";
   return o;
 }
 
-// The heads must cover the anchors row for row and hold the keypoints the options ask for.
+// The heads must cover the anchors row for row (each other's, without anchors: anchors < 0),
+// hold the keypoints the options ask for, and give every part of the scores the same classes.
 void check_heads(const HeadParts& boxes, const HeadParts& scores, int64_t anchors, const DecodeOptions& o) {
+  for (const auto& part : scores.parts)
+    if (part.cols != scores.parts[0].cols)
+      throw py::value_error("raw_scores parts must have the same number of classes, got " +
+                            std::to_string(scores.parts[0].cols) + " and " + std::to_string(part.cols));
   const int64_t need_cols = std::max<int64_t>(4, o.keypoint_offset + 2 * int64_t{o.num_keypoints});
   for (size_t k = 0; k < boxes.parts.size(); ++k) {
     const int64_t cols = boxes.parts[k].cols;
@@ -165,6 +201,13 @@ void check_heads(const HeadParts& boxes, const HeadParts& scores, int64_t anchor
                             std::to_string(o.num_keypoints) + " at keypoint_offset=" + std::to_string(o.keypoint_offset) +
                             " (needs " + std::to_string(need_cols) + ")");
   }
+  if (anchors < 0) {
+    if (boxes.rows() != scores.rows())
+      throw py::value_error("raw_boxes has " + std::to_string(boxes.rows()) + " rows but raw_scores has " +
+                            std::to_string(scores.rows()));
+    if (boxes.rows() > kMaxAnchors) throw py::value_error("raw_boxes has too many rows");
+    return;
+  }
   if (boxes.rows() != anchors)
     throw py::value_error("raw_boxes has " + std::to_string(boxes.rows()) + " rows but there are " +
                           std::to_string(anchors) + " anchors");
@@ -173,17 +216,26 @@ void check_heads(const HeadParts& boxes, const HeadParts& scores, int64_t anchor
                           std::to_string(anchors) + " anchors");
 }
 
+// [n, 4] anchors, or None (no data: the identity anchor for every row).
+MatrixView<float> anchors_view(const py::handle& obj) {
+  if (obj.is_none()) return {};
+  const MatrixView<float> anchors = rows_view(obj, "anchors", 4);
+  if (anchors.rows > kMaxAnchors) throw py::value_error("anchors has too many rows");
+  return anchors;
+}
+
 py::tuple decode_detections_py(const py::handle& raw_boxes, const py::handle& raw_scores, const py::handle& anchors_obj,
                                const py::handle& scale, const py::handle& num_keypoints, const py::handle& min_score,
                                const py::handle& score_clip, const py::handle& keypoint_offset,
-                               const py::handle& box_format) {
+                               const py::handle& box_format, const py::handle& score_activation) {
   std::vector<py::object> keep;  // the arrays the views point into
   const HeadParts boxes = head_parts(raw_boxes, "raw_boxes", false, keep);
   const HeadParts scores = head_parts(raw_scores, "raw_scores", true, keep);
-  const MatrixView<float> anchors = rows_view(anchors_obj, "anchors", 4);
-  if (anchors.rows > kMaxAnchors) throw py::value_error("anchors has too many rows");
-  const DecodeOptions o = decode_options(scale, num_keypoints, min_score, score_clip, keypoint_offset, box_format);
-  check_heads(boxes, scores, anchors.rows, o);
+  MatrixView<float> anchors = anchors_view(anchors_obj);
+  const DecodeOptions o =
+      decode_options(scale, num_keypoints, min_score, score_clip, keypoint_offset, box_format, score_activation);
+  check_heads(boxes, scores, anchors.data ? anchors.rows : -1, o);
+  if (!anchors.data) anchors = identity_anchors(scores.rows());
   DetectionList out;
   {
     py::gil_scoped_release release;
@@ -194,7 +246,8 @@ py::tuple decode_detections_py(const py::handle& raw_boxes, const py::handle& ra
 
 // -------------------------------------------------------------------- nms, projection
 
-DetectionsView detections_view(const py::handle& boxes, const py::handle& keypoints, const py::handle& scores) {
+DetectionsView detections_view(const py::handle& boxes, const py::handle& keypoints, const py::handle& scores,
+                               const py::handle& class_ids = py::none()) {
   DetectionsView v;
   v.boxes = rows_view(boxes, "boxes", 4);
   if (require_ndarray(boxes, "boxes").ndim() != 2)
@@ -208,6 +261,16 @@ DetectionsView detections_view(const py::handle& boxes, const py::handle& keypoi
     throw py::value_error("boxes, keypoints and scores must have the same length, got " + std::to_string(v.boxes.rows) +
                           ", " + std::to_string(v.keypoints.count) + " and " + std::to_string(v.size()));
   if (v.size() >= (int64_t{1} << 31)) throw py::value_error("too many detections");
+  if (!class_ids.is_none()) {
+    const py::array c = require_ndarray(class_ids, "class_ids");
+    if (!c.dtype().is(py::dtype::of<int32_t>()))
+      throw py::type_error("class_ids must be an int32 array, got dtype " + dtype_name(c));
+    if (c.ndim() != 1 || c.shape(0) != v.size())
+      throw py::value_error("class_ids must have shape [" + std::to_string(v.size()) + "], got " + describe_shape(c));
+    if (c.strides(0) % static_cast<py::ssize_t>(sizeof(int32_t)) != 0)
+      throw py::value_error("class_ids must have element-aligned strides");
+    v.class_ids = {static_cast<const int32_t*>(c.data()), v.size(), c.strides(0) / static_cast<py::ssize_t>(sizeof(int32_t))};
+  }
   return v;
 }
 
@@ -227,8 +290,9 @@ NmsOptions nms_options(const py::handle& iou_threshold, const py::handle& method
 }
 
 py::tuple nms_py(const py::handle& boxes, const py::handle& keypoints, const py::handle& scores,
-                 const py::handle& iou_threshold, const py::handle& method, const py::handle& max_detections) {
-  const DetectionsView in = detections_view(boxes, keypoints, scores);
+                 const py::handle& class_ids, const py::handle& iou_threshold, const py::handle& method,
+                 const py::handle& max_detections) {
+  const DetectionsView in = detections_view(boxes, keypoints, scores, class_ids);
   const NmsOptions o = nms_options(iou_threshold, method, max_detections);
   DetectionList out;
   {
@@ -255,11 +319,12 @@ py::tuple project_detections_py(const py::handle& boxes, const py::handle& keypo
 
 DetectionDecoder make_decoder(const py::handle& anchors_obj, const py::handle& scale, const py::handle& num_keypoints,
                               const py::handle& min_score, const py::handle& score_clip,
-                              const py::handle& keypoint_offset, const py::handle& box_format, const py::handle& nms,
+                              const py::handle& keypoint_offset, const py::handle& box_format,
+                              const py::handle& score_activation, const py::handle& nms,
                               const py::handle& iou_threshold, const py::handle& max_detections) {
-  const MatrixView<float> anchors = rows_view(anchors_obj, "anchors", 4);
-  if (anchors.rows > kMaxAnchors) throw py::value_error("anchors has too many rows");
-  const DecodeOptions o = decode_options(scale, num_keypoints, min_score, score_clip, keypoint_offset, box_format);
+  const MatrixView<float> anchors = anchors_view(anchors_obj);
+  const DecodeOptions o =
+      decode_options(scale, num_keypoints, min_score, score_clip, keypoint_offset, box_format, score_activation);
   std::optional<NmsOptions> n;
   if (!nms.is_none()) n = nms_options(iou_threshold, nms, max_detections);
   else if (!max_detections.is_none())
@@ -287,7 +352,8 @@ void bind_detection(py::module_& m) {
       .def(py::init(&make_decoder))
       .def("run", &run_decoder)
       .def_property_readonly("num_anchors", &DetectionDecoder::num_anchors)
-      .def_property_readonly("anchors", [](const DetectionDecoder& d) {
+      .def_property_readonly("anchors", [](const DetectionDecoder& d) -> py::object {
+        if (!d.has_anchors()) return py::none();
         py::array_t<float> a({static_cast<py::ssize_t>(d.num_anchors()), py::ssize_t{4}});
         std::copy(d.anchors().data, d.anchors().data + 4 * d.num_anchors(), a.mutable_data());
         return a;

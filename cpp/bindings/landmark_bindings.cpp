@@ -21,7 +21,7 @@ Point2 point(const py::handle& obj, const char* name) {
   return {v[0], v[1]};
 }
 
-RoiScaling roi_scaling(const py::handle& scale, const py::handle& square_long) {
+RoiScaling roi_scaling(const py::handle& scale, const py::handle& square_long, const py::handle& shift) {
   RoiScaling s;
   if (py::isinstance<py::sequence>(scale) && !py::isinstance<py::str>(scale)) {
     const auto v = number_pair(scale, "scale");
@@ -32,6 +32,8 @@ RoiScaling roi_scaling(const py::handle& scale, const py::handle& square_long) {
   if (!(s.scale_x > 0) || !(s.scale_y > 0) || !std::isfinite(s.scale_x) || !std::isfinite(s.scale_y))
     throw py::value_error("scale must be a positive number or (scale_x, scale_y), got " + repr_of(scale));
   s.square_long = parse_flag(square_long, "square_long");
+  const auto v = number_pair(shift, "shift");
+  s.shift_x = v[0], s.shift_y = v[1];
   return s;
 }
 
@@ -42,14 +44,21 @@ double finite(const py::handle& obj, const char* name) {
 }
 
 Rect rect_from_keypoints_py(const py::handle& center, const py::handle& scale_point, const py::handle& image_size,
-                            const py::handle& target_angle, const py::handle& scale, const py::handle& square_long) {
+                            const py::handle& target_angle, const py::handle& scale, const py::handle& square_long,
+                            const py::handle& shift) {
   const Point2 c = point(center, "center"), p = point(scale_point, "scale_point");
   const Size size = parse_size(image_size, "image_size");
-  return rect_from_keypoints(c, p, size, finite(target_angle, "target_angle"), roi_scaling(scale, square_long));
+  return rect_from_keypoints(c, p, size, finite(target_angle, "target_angle"), roi_scaling(scale, square_long, shift));
+}
+
+Rect transform_rect_py(const py::handle& rect, const py::handle& scale, const py::handle& square_long,
+                       const py::handle& shift) {
+  return transform_rect(as_rect(rect, "rect"), roi_scaling(scale, square_long, shift));
 }
 
 Rect rect_from_box_py(const py::handle& box_obj, const py::handle& image_size, const py::handle& rotation_points,
-                      const py::handle& target_angle, const py::handle& scale, const py::handle& square_long) {
+                      const py::handle& target_angle, const py::handle& scale, const py::handle& square_long,
+                      const py::handle& shift) {
   const auto expected = [&] {
     return "box must be (xmin, ymin, xmax, ymax): four finite numbers, got " + repr_of(box_obj);
   };
@@ -77,7 +86,7 @@ Rect rect_from_box_py(const py::handle& box_obj, const py::handle& image_size, c
     points[1] = point(rotation_points[py::int_(1)], "rotation_points");
   }
   return rect_from_box(box, size, rotate ? &points : nullptr, finite(target_angle, "target_angle"),
-                       roi_scaling(scale, square_long));
+                       roi_scaling(scale, square_long, shift));
 }
 
 MatrixView<float> landmarks_view(const py::handle& obj, const char* name, int64_t min_cols) {
@@ -166,8 +175,18 @@ py::array project_world_landmarks_py(const py::handle& landmarks, const py::hand
 
 py::array refine_from_heatmap_py(const py::handle& landmarks, const py::handle& heatmap_obj,
                                  const py::handle& kernel_size, const py::handle& min_confidence,
+                                 const py::handle& refine_presence, const py::handle& refine_visibility,
                                  const py::object& out) {
+  const bool presence = parse_flag(refine_presence, "refine_presence");
+  const bool visibility = parse_flag(refine_visibility, "refine_visibility");
   const MatrixView<float> lm = landmarks_view(landmarks, "landmarks", 2);
+  // Columns: x, y, z, visibility, presence.
+  if (presence && lm.cols < 5)
+    throw py::value_error("refine_presence needs landmarks with a presence column ([n, 5]), got " +
+                          std::to_string(lm.cols) + " columns");
+  if (visibility && lm.cols < 4)
+    throw py::value_error("refine_visibility needs landmarks with a visibility column ([n, >= 4]), got " +
+                          std::to_string(lm.cols) + " columns");
   const py::array hm = float32_array(heatmap_obj, "heatmap");
   const int lead = hm.ndim() == 4 && hm.shape(0) == 1 ? 1 : 0;
   if (hm.ndim() - lead != 3 || hm.shape(lead) < 1 || hm.shape(lead + 1) < 1)
@@ -195,7 +214,7 @@ py::array refine_from_heatmap_py(const py::handle& landmarks, const py::handle& 
   float* d = result.mutable_data();
   {
     py::gil_scoped_release release;
-    refine_from_heatmap(lm, view, k, min_conf, d);
+    refine_from_heatmap(lm, view, k, min_conf, d, presence, visibility);
   }
   return result;
 }
@@ -205,6 +224,7 @@ py::array refine_from_heatmap_py(const py::handle& landmarks, const py::handle& 
 void bind_landmarks(py::module_& m) {
   m.def("rect_from_keypoints", &rect_from_keypoints_py);
   m.def("rect_from_box", &rect_from_box_py);
+  m.def("transform_rect", &transform_rect_py);
   m.def("landmarks_box", &landmarks_box_py);
   m.def("decode_landmarks", &decode_landmarks_py);
   m.def("project_landmarks", &project_landmarks_py);

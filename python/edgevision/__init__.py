@@ -12,9 +12,10 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 __all__ = ["Detections", "Pose", "PoseLandmarker", "Rect", "SelfieSegmenter", "Transform", "build_info", "kernels", "__version__"]
+__all__ += ["Face", "FaceDetector", "FaceMap3DMM", "Face3DMM"]
 
 
-_PIPELINES = ("Pose", "PoseLandmarker", "SelfieSegmenter")
+_PIPELINES = ("Pose", "PoseLandmarker", "SelfieSegmenter", "Face", "FaceDetector", "FaceMap3DMM", "Face3DMM")
 
 
 def __getattr__(name: str):

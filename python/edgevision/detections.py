@@ -14,7 +14,7 @@ model input (after decoding) or of the image (after :meth:`Detections.to_image`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence, Union
+from typing import Literal, Optional, Sequence, Union
 
 import numpy as np
 
@@ -38,16 +38,19 @@ def _check_array(name: str, value, ndim: int, last: int | None) -> None:
 
 @dataclass(eq=False, slots=True)
 class Detections:
-    """Detections as a struct of float32 arrays, best first after :func:`nms`.
+    """Detections as a struct of arrays, best first after :func:`nms`.
 
-    ``boxes`` ``[n, 4]``: ``(xmin, ymin, xmax, ymax)``; ``keypoints`` ``[n, k, 2]``:
-    ``(x, y)``; ``scores`` ``[n]``: probabilities. Checked at construction (dtype, shapes,
-    equal lengths, no NaN score).
+    ``boxes`` ``[n, 4]`` float32: ``(xmin, ymin, xmax, ymax)``; ``keypoints`` ``[n, k, 2]``
+    float32: ``(x, y)``; ``scores`` ``[n]`` float32: probabilities; ``class_ids`` ``[n]``
+    int32: the class each score belongs to (0 for single-class detectors; ``None`` at
+    construction means all 0, other integer dtypes are converted). Checked at construction
+    (dtype, shapes, equal lengths, no NaN score).
     """
 
     boxes: np.ndarray
     keypoints: np.ndarray
     scores: np.ndarray
+    class_ids: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         _check_array("boxes", self.boxes, 2, 4)
@@ -58,20 +61,25 @@ class Detections:
             raise ValueError(f"Detections: boxes, keypoints and scores must have the same length, got {n}")
         if np.isnan(self.scores).any():
             raise ValueError("Detections.scores must not contain NaN")
+        self.class_ids = _class_ids(self.class_ids, n[0])
 
     @classmethod
-    def _trusted(cls, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> "Detections":
+    def _trusted(
+        cls, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, class_ids: np.ndarray
+    ) -> "Detections":
         """Wrap arrays the native code just made (already valid) without re-checking them."""
         obj = object.__new__(cls)
         obj.boxes = boxes
         obj.keypoints = keypoints
         obj.scores = scores
+        obj.class_ids = class_ids
         return obj
 
     @classmethod
     def empty(cls, num_keypoints: int = 0) -> "Detections":
         return cls._trusted(
-            np.zeros((0, 4), np.float32), np.zeros((0, num_keypoints, 2), np.float32), np.zeros(0, np.float32)
+            np.zeros((0, 4), np.float32), np.zeros((0, num_keypoints, 2), np.float32), np.zeros(0, np.float32),
+            np.zeros(0, np.int32),
         )
 
     @property
@@ -86,7 +94,7 @@ class Detections:
         if isinstance(index, (int, np.integer)):
             i = range(len(self))[index]  # IndexError when out of range
             index = slice(i, i + 1)
-        return Detections(self.boxes[index], self.keypoints[index], self.scores[index])
+        return Detections(self.boxes[index], self.keypoints[index], self.scores[index], self.class_ids[index])
 
     def to_image(self, transform: Transform) -> "Detections":
         """Map to the image through ``transform`` (from :func:`~edgevision.kernels.letterbox` or
@@ -98,11 +106,27 @@ class Detections:
         letterbox removal: ``x' = (x - left) / (1 - left - right)``, likewise ``y``.
         """
         boxes, keypoints = _native.project_detections(self.boxes, self.keypoints, self.scores, transform)
-        return Detections._trusted(boxes, keypoints, self.scores.copy())
+        return Detections._trusted(boxes, keypoints, self.scores.copy(), self.class_ids.copy())
 
     def __repr__(self) -> str:
         top = f", top_score={float(self.scores.max()):.4f}" if len(self) else ""
         return f"Detections(n={len(self)}, num_keypoints={self.num_keypoints}{top})"
+
+
+def _class_ids(value, n: int) -> np.ndarray:
+    if value is None:
+        return np.zeros(n, np.int32)
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"Detections.class_ids must be a numpy.ndarray or None, got {type(value).__name__}")
+    if value.dtype.kind not in "iu":
+        raise TypeError(f"Detections.class_ids must be an integer array, got dtype {value.dtype}")
+    if value.shape != (n,):
+        raise ValueError(f"Detections.class_ids must have shape [{n}], got {value.shape}")
+    if value.dtype != np.int32:
+        if len(value) and (value.min() < np.iinfo(np.int32).min or value.max() > np.iinfo(np.int32).max):
+            raise ValueError("Detections.class_ids must fit in int32")
+        value = value.astype(np.int32)
+    return value
 
 
 def ssd_anchors(
@@ -149,42 +173,69 @@ def ssd_anchors(
     )
 
 
+BoxFormat = Literal["xywh", "yxhw", "ltrb", "xyxy"]
+ScoreActivation = Literal["sigmoid", "none"]
+
+
 def decode_detections(
     raw_boxes: HeadTensor,
     raw_scores: HeadTensor,
-    anchors: np.ndarray,
+    anchors: Optional[np.ndarray],
     *,
     scale: float | tuple[float, float, float, float],
     num_keypoints: int,
     min_score: float,
     score_clip: float | None = 100.0,
     keypoint_offset: int = 4,
-    box_format: Literal["xywh", "yxhw"] = "xywh",
+    box_format: BoxFormat = "xywh",
+    score_activation: ScoreActivation = "sigmoid",
 ) -> Detections:
     """Decode an SSD detector head against ``anchors``; detections in anchor order.
 
     ``raw_boxes`` ``[1, n, c]`` or ``[n, c]`` float32 (``c >= keypoint_offset +
-    2 * num_keypoints``) and ``raw_scores`` ``[1, n, 1]``, ``[n, 1]`` or ``[n]`` logits. A
-    head split in parts (AI Hub exports: one tensor per feature map) is passed as a list of
-    the parts in order; they are read in place, not concatenated.
+    2 * num_keypoints``). ``raw_scores`` one value per anchor (``[1, n, 1]``, ``[n, 1]``,
+    ``[1, n]`` or ``[n]``) or one per class (``[1, n, classes]`` or ``[n, classes]`` with
+    ``n > 1``). A head split in parts (AI Hub exports: one tensor per feature map) is passed
+    as a list of the parts in order; they are read in place, not concatenated.
 
-    Per anchor ``(ax, ay, aw, ah)`` and row ``r`` (``box_format="xywh"``: ``r = [x, y, w,
-    h, kx0, ky0, ...]``; ``"yxhw"`` swaps x/y and w/h, keypoints too), with ``scale`` one
-    number or ``(x_scale, y_scale, w_scale, h_scale)``::
+    Per anchor ``(ax, ay, aw, ah)`` and row ``r``, with ``scale`` one number or
+    ``(x_scale, y_scale, w_scale, h_scale)``::
 
-        x = r0 / x_scale * aw + ax      w = r2 / w_scale * aw
-        y = r1 / y_scale * ah + ay      h = r3 / h_scale * ah
-        box = (x - w/2, y - h/2, x + w/2, y + h/2)
         keypoint k = (r[o+2k] / x_scale * aw + ax, r[o+2k+1] / y_scale * ah + ay)
-        score = sigmoid(clip(s, -score_clip, score_clip))
+
+    and the box by ``box_format``:
+
+    * ``"xywh"`` (MediaPipe's XYWH; ``"yxhw"`` swaps x/y and w/h, keypoints too)::
+
+          x = r0 / x_scale * aw + ax      w = r2 / w_scale * aw
+          y = r1 / y_scale * ah + ay      h = r3 / h_scale * ah
+          box = (x - w/2, y - h/2, x + w/2, y + h/2)
+
+    * ``"ltrb"`` (MediaPipe's box_format XYXY): distances from the anchor centre to the
+      left, top, right and bottom edges: ``x = (r2 - r0) / 2``, ``w = r2 + r0`` (likewise
+      ``y``, ``h`` from ``r1``, ``r3``), then as ``"xywh"``.
+    * ``"xyxy"``: the corners ``(xmin, ymin, xmax, ymax)``, each mapped like a keypoint
+      (``r0 / x_scale * aw + ax``, ...). AI Hub's detectors exported with built-in
+      post-processing return corners and keypoints already decoded, in input pixels, and
+      probabilities: decode them with ``anchors=None``, ``scale=<input size>``,
+      ``box_format="xyxy"``, ``score_activation="none"``.
+
+    ``anchors=None`` uses the anchor ``(0, 0, 1, 1)`` for every row (heads of any length).
+
+    Scores: ``score = sigmoid(clip(s, -score_clip, score_clip))`` (``score_clip=None``: no
+    clamp), or ``s`` itself with ``score_activation="none"``. With several classes the
+    detection takes its best class's score (the lowest class on ties; NaN never counts) and
+    records the class in ``class_ids``, as MediaPipe's TensorsToDetections does.
 
     Kept when ``score >= min_score``; NaN scores and boxes with a negative or NaN width or
-    height are dropped. ``score_clip=None`` disables the clamp.
+    height are dropped.
     """
-    boxes, keypoints, scores = _native.decode_detections(
-        raw_boxes, raw_scores, anchors, scale, num_keypoints, min_score, score_clip, keypoint_offset, box_format
+    return Detections._trusted(
+        *_native.decode_detections(
+            raw_boxes, raw_scores, anchors, scale, num_keypoints, min_score, score_clip, keypoint_offset, box_format,
+            score_activation,
+        )
     )
-    return Detections._trusted(boxes, keypoints, scores)
 
 
 def nms(
@@ -208,14 +259,17 @@ def nms(
       The means are float32 sums in index order (MediaPipe: score order), equal to
       MediaPipe's within float32 rounding.
 
+    Classes are not kept apart (MediaPipe's default): each output keeps its seed's class id.
     ``max_detections``: stop after that many outputs (``None``: no limit).
     """
     if not isinstance(detections, Detections):
         raise TypeError(f"detections must be an edgevision.Detections, got {type(detections).__name__}")
-    boxes, keypoints, scores = _native.nms(
-        detections.boxes, detections.keypoints, detections.scores, iou_threshold, method, max_detections
+    return Detections._trusted(
+        *_native.nms(
+            detections.boxes, detections.keypoints, detections.scores, detections.class_ids, iou_threshold, method,
+            max_detections,
+        )
     )
-    return Detections._trusted(boxes, keypoints, scores)
 
 
 class DetectionDecoder:
@@ -234,14 +288,15 @@ class DetectionDecoder:
 
     def __init__(
         self,
-        anchors: np.ndarray,
+        anchors: Optional[np.ndarray],
         *,
         scale: float | tuple[float, float, float, float],
         num_keypoints: int,
         min_score: float,
         score_clip: float | None = 100.0,
         keypoint_offset: int = 4,
-        box_format: Literal["xywh", "yxhw"] = "xywh",
+        box_format: BoxFormat = "xywh",
+        score_activation: ScoreActivation = "sigmoid",
         nms: Literal["weighted", "hard"] | None = "weighted",
         iou_threshold: float = 0.3,
         max_detections: int | None = None,
@@ -254,6 +309,7 @@ class DetectionDecoder:
             score_clip,
             keypoint_offset,
             box_format,
+            score_activation,
             nms,
             iou_threshold,
             max_detections,
@@ -261,11 +317,12 @@ class DetectionDecoder:
 
     @property
     def num_anchors(self) -> int:
+        """The number of anchors (rows the heads must have); -1 without anchors (any)."""
         return self._native.num_anchors
 
     @property
-    def anchors(self) -> np.ndarray:
-        """A copy of the anchors, ``[n, 4]`` float32."""
+    def anchors(self) -> Optional[np.ndarray]:
+        """A copy of the anchors, ``[n, 4]`` float32 (None: the identity anchor per row)."""
         return self._native.anchors
 
     def __call__(self, raw_boxes: HeadTensor, raw_scores: HeadTensor) -> Detections:

@@ -23,6 +23,7 @@ from . import _native
 from ._native import Rect, Transform
 
 from .detections import DetectionDecoder, Detections, decode_detections, nms, ssd_anchors
+from .face_3dmm import FaceMap3DMMBasis, facemap_3dmm_decode
 from .filters import LandmarksSmoother, LowPassFilter, OneEuroFilter, VisibilitySmoother, segmentation_smoothing
 from .landmarks import (
     decode_landmarks,
@@ -32,6 +33,7 @@ from .landmarks import (
     rect_from_box,
     rect_from_keypoints,
     refine_from_heatmap,
+    transform_rect,
 )
 
 __all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite", "quantize", "dequantize"]
@@ -44,6 +46,7 @@ __all__ += [
     "nms",
     "rect_from_keypoints",
     "rect_from_box",
+    "transform_rect",
     "landmarks_box",
     "decode_landmarks",
     "project_landmarks",
@@ -54,6 +57,8 @@ __all__ += [
     "LandmarksSmoother",
     "VisibilitySmoother",
     "segmentation_smoothing",
+    "FaceMap3DMMBasis",
+    "facemap_3dmm_decode",
 ]
 
 Size = tuple[int, int]

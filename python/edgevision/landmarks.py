@@ -20,6 +20,7 @@ from ._native import Rect
 __all__ = [
     "rect_from_keypoints",
     "rect_from_box",
+    "transform_rect",
     "landmarks_box",
     "decode_landmarks",
     "project_landmarks",
@@ -40,19 +41,21 @@ def rect_from_keypoints(
     target_angle: float,
     scale: float | tuple[float, float] = 1.25,
     square_long: bool = True,
+    shift: tuple[float, float] = (0.0, 0.0),
 ) -> Rect:
     """ROI from two keypoints (MediaPipe's alignment-points rect, then RectTransformation).
 
     With ``p0 = center * (W, H)`` and ``p1 = scale_point * (W, H)`` in pixels: a square of
     side ``2 * |p1 - p0|`` centred on ``p0``, rotated by
-    ``normalize(target_angle - atan2(-(y1 - y0), x1 - x0))`` into ``[-pi, pi)``, then (with
-    ``square_long``, a no-op here) grown to a square and scaled by ``scale``.
+    ``normalize(target_angle - atan2(-(y1 - y0), x1 - x0))`` into ``[-pi, pi)``, then
+    transformed as :func:`transform_rect` does (``shift``; ``square_long``, a no-op here;
+    ``scale``).
 
     MediaPipe pose: detection keypoints 0 -> 1 (or landmarks 33 -> 34),
     ``target_angle=pi/2``, ``scale=1.25``. AI Hub's BlazePose app: keypoints 2 -> 3,
     ``target_angle=pi/2``, ``scale=1.5`` (its ``atan2(c - e) - pi/2`` is the same angle).
     """
-    return _native.rect_from_keypoints(center, scale_point, image_size, target_angle, scale, square_long)
+    return _native.rect_from_keypoints(center, scale_point, image_size, target_angle, scale, square_long, shift)
 
 
 def rect_from_box(
@@ -63,19 +66,40 @@ def rect_from_box(
     target_angle: float = 0.0,
     scale: float | tuple[float, float] = 1.5,
     square_long: bool = True,
+    shift: tuple[float, float] = (0.0, 0.0),
 ) -> Rect:
     """ROI from a box ``(xmin, ymin, xmax, ymax)`` (DetectionsToRects, then RectTransformation).
 
     Centre and size are the box's (in pixels); the rotation is
     ``normalize(target_angle - atan2(-(y1 - y0), x1 - x0))`` of ``rotation_points = (p0,
-    p1)`` in pixels, or 0 without them. ``square_long`` makes it a square of the longer
-    side (in pixels), then both sides are scaled by ``scale``.
+    p1)`` in pixels, or 0 without them. Then transformed as :func:`transform_rect` does
+    (``shift``, ``square_long``, ``scale``).
 
     MediaPipe face: a detection's box with its eyes (keypoints 0, 1), or
     ``landmarks_box(landmarks)`` with landmarks 33 and 263; ``target_angle=0``,
     ``scale=1.5``.
     """
-    return _native.rect_from_box(box, image_size, rotation_points, target_angle, scale, square_long)
+    return _native.rect_from_box(box, image_size, rotation_points, target_angle, scale, square_long, shift)
+
+
+def transform_rect(
+    rect: Rect,
+    *,
+    scale: float | tuple[float, float] = 1.0,
+    square_long: bool = False,
+    shift: tuple[float, float] = (0.0, 0.0),
+) -> Rect:
+    """MediaPipe's RectTransformation on a rect in pixels; the rotation is kept.
+
+    1. Shift, in the rect's own rotated frame and relative to its size before scaling:
+       ``cx += w*sx*cos(r) - h*sy*sin(r)``, ``cy += w*sx*sin(r) + h*sy*cos(r)`` with
+       ``shift = (sx, sy)``.
+    2. ``square_long``: both sides become the longer one.
+    3. ``w *= scale_x``, ``h *= scale_y`` (``scale`` one number or ``(scale_x, scale_y)``).
+
+    (MediaPipe palm-to-hand, for instance: ``shift=(0, -0.5)``, ``scale=2.6``.)
+    """
+    return _native.transform_rect(rect, scale, square_long, shift)
 
 
 def landmarks_box(landmarks: np.ndarray) -> np.ndarray:
@@ -139,6 +163,8 @@ def refine_from_heatmap(
     *,
     kernel_size: int = 7,
     min_confidence: float = 0.5,
+    refine_presence: bool = False,
+    refine_visibility: bool = False,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """MediaPipe's RefineLandmarksFromHeatmap on ROI-normalised landmarks ``[n, d >= 2]``.
@@ -148,11 +174,16 @@ def refine_from_heatmap(
     skipped when ``col`` is outside ``[0, w)`` or ``row < 0``. In the ``kernel_size``
     window around it (clipped to the map), ``c = sigmoid(heatmap)``; when ``max(c) >=
     min_confidence``, ``x = sum(c * col) / w / sum(c)`` and ``y = sum(c * row) / h /
-    sum(c)`` (no half-cell offset). Other columns are copied.
+    sum(c)`` (no half-cell offset). Other columns are copied, except that
+    ``refine_presence`` / ``refine_visibility`` lower presence (column 4) / visibility
+    (column 3) to ``min(value, max(c))`` whenever the window is not empty (whatever
+    ``min_confidence``): a landmark the heatmap does not see is probably not there.
 
     MediaPipe quirk kept: its range check compares the column with the height instead of
     the row, so a landmark just below the map (``h <= row < h + kernel_size // 2``) is
     refined from the clipped window's last rows.
     """
-    return _native.refine_from_heatmap(landmarks, heatmap, kernel_size, min_confidence, out)
+    return _native.refine_from_heatmap(
+        landmarks, heatmap, kernel_size, min_confidence, refine_presence, refine_visibility, out
+    )
 

@@ -10,12 +10,19 @@
 
 namespace edgevision {
 
+// The anchor (0, 0, 1, 1) for every row: heads that are already decoded (AI Hub's exports
+// with built-in post-processing) map through it unchanged apart from the scales.
+MatrixView<float> identity_anchors(int64_t rows);
+
 class DetectionDecoder {
  public:
-  // `anchors` [n,4] is copied.
+  // `anchors` [n,4] is copied; without data (anchors.data == nullptr) every row uses the
+  // identity anchor and heads of any length are accepted.
   DetectionDecoder(const MatrixView<float>& anchors, const DecodeOptions& decode, std::optional<NmsOptions> nms);
 
-  int64_t num_anchors() const { return static_cast<int64_t>(anchors_.size() / 4); }
+  bool has_anchors() const { return has_anchors_; }
+  // -1 without anchors.
+  int64_t num_anchors() const { return has_anchors_ ? static_cast<int64_t>(anchors_.size() / 4) : -1; }
   const DecodeOptions& decode_options() const { return decode_; }
   const std::optional<NmsOptions>& nms_options() const { return nms_; }
   MatrixView<float> anchors() const { return {anchors_.data(), num_anchors(), 4, 4, 1}; }
@@ -25,6 +32,7 @@ class DetectionDecoder {
 
  private:
   std::vector<float> anchors_;
+  bool has_anchors_;
   DecodeOptions decode_;
   std::optional<NmsOptions> nms_;
 };

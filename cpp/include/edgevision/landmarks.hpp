@@ -50,8 +50,11 @@ struct HeatmapView {
 
 // Moves each landmark (ROI-normalised) to the centre of mass of sigmoid(heatmap) in the
 // kernel_size window around its cell, when the window's peak is >= min_confidence.
-// `out` (rows x cols, contiguous) receives the landmarks with refined x, y.
+// refine_presence / refine_visibility (columns 4 / 3, which must exist) lower them to the
+// window's peak, min(value, peak), whenever the window is not empty. `out` (rows x cols,
+// contiguous) receives the refined landmarks.
 void refine_from_heatmap(const MatrixView<float>& landmarks, const HeatmapView& heatmap, int kernel_size,
-                         float min_confidence, float* out);
+                         float min_confidence, float* out, bool refine_presence = false,
+                         bool refine_visibility = false);
 
 }  // namespace edgevision

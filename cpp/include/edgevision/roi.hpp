@@ -23,19 +23,26 @@ double normalize_radians(double angle);
 // `target_angle` (radians; pi/2 for "points up"), normalised.
 double rotation_between(Point2 from, Point2 to, Size image_size, double target_angle);
 
+// MediaPipe's RectTransformation: the centre moves by (shift_x * width, shift_y * height)
+// along the rect's own (rotated) axes, then the size is squared (square_long) and scaled.
+// The shift uses the size before squaring and scaling.
 struct RoiScaling {
   double scale_x = 1.0;
   double scale_y = 1.0;
   bool square_long = true;  // grow the shorter side (in pixels) to the longer first
+  double shift_x = 0.0;
+  double shift_y = 0.0;
 };
 
+Rect transform_rect(const Rect& rect, const RoiScaling& scaling);
+
 // Centre `center`, a square of side 2*|scale_point - center| pixels, rotated so that
-// center -> scale_point points at target_angle; then scaled.
+// center -> scale_point points at target_angle; then transformed (shifted, scaled).
 Rect rect_from_keypoints(Point2 center, Point2 scale_point, Size image_size, double target_angle,
                          const RoiScaling& scaling);
 
 // The box (xmin, ymin, xmax, ymax) as a rect, rotated by rotation_between(points) when
-// `rotation_points` is given (else 0); then scaled.
+// `rotation_points` is given (else 0); then transformed (shifted, scaled).
 Rect rect_from_box(const std::array<double, 4>& box, Size image_size, const std::array<Point2, 2>* rotation_points,
                    double target_angle, const RoiScaling& scaling);
 

@@ -6,7 +6,7 @@
 namespace edgevision {
 
 void refine_from_heatmap(const MatrixView<float>& lm, const HeatmapView& hm, int kernel_size, float min_confidence,
-                         float* out) {
+                         float* out, bool refine_presence, bool refine_visibility) {
   const int offset = (kernel_size - 1) / 2;
   const float W = static_cast<float>(hm.width), H = static_cast<float>(hm.height);
   for (int64_t i = 0; i < lm.rows; ++i) {
@@ -37,6 +37,9 @@ void refine_from_heatmap(const MatrixView<float>& lm, const HeatmapView& hm, int
       d[0] = weighted_col / W / sum;
       d[1] = weighted_row / H / sum;
     }
+    // A landmark the heatmap is not confident about is probably absent, hence not visible.
+    if (refine_presence && sum > 0.0f) d[4] = std::min(d[4], peak);
+    if (refine_visibility && sum > 0.0f) d[3] = std::min(d[3], peak);
   }
 }
 

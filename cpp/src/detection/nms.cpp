@@ -99,11 +99,17 @@ struct Remaining {
   }
   // In input order; pos is the input index.
   explicit Remaining(const DetectionsView& in) : Remaining(in.size()) {
-    for (int64_t i = 0; i < in.size(); ++i) {
-      const float bx0 = in.boxes(i, 0), by0 = in.boxes(i, 1);
-      x0[i] = bx0, y0[i] = by0, x1[i] = bx0 + (in.boxes(i, 2) - bx0), y1[i] = by0 + (in.boxes(i, 3) - by0);
-      pos[i] = static_cast<uint32_t>(i);
-    }
+    const auto fill = [&](int64_t col_stride) {  // constant 1 for packed rows: plain loads
+      for (int64_t i = 0; i < in.size(); ++i) {
+        const float* box = in.boxes.row(i);
+        const float bx0 = box[0], by0 = box[col_stride];
+        x0[i] = bx0, y0[i] = by0;
+        x1[i] = bx0 + (box[2 * col_stride] - bx0), y1[i] = by0 + (box[3 * col_stride] - by0);
+        pos[i] = static_cast<uint32_t>(i);
+      }
+    };
+    if (in.boxes.col_stride == 1) fill(1);
+    else fill(in.boxes.col_stride);
   }
   explicit Remaining(int64_t n) : size(static_cast<size_t>(n)), pos(new uint32_t[n + 1]) {
     storage.reset(new float[4 * n + 1]);
@@ -151,21 +157,26 @@ struct Output {
     list.boxes.resize(4 * capacity);
     list.keypoints.resize(2 * list.num_keypoints * capacity);
     list.scores.resize(capacity);
+    list.class_ids.resize(capacity);
   }
   float* box() { return list.boxes.data() + 4 * n; }
   float* keypoints() { return list.keypoints.data() + 2 * list.num_keypoints * n; }
-  void finish(float score) { list.scores[n++] = score; }
+  void finish(float score, int32_t class_id) {
+    list.class_ids[n] = class_id;
+    list.scores[n++] = score;
+  }
   void copy(const DetectionsView& in, int64_t i) {
     float* b = box();
     for (int c = 0; c < 4; ++c) b[c] = in.boxes(i, c);
     float* k = keypoints();
     for (int p = 0; p < in.num_keypoints(); ++p) k[2 * p] = in.keypoints(i, p, 0), k[2 * p + 1] = in.keypoints(i, p, 1);
-    finish(in.scores[i]);
+    finish(in.scores[i], in.class_id(i));
   }
   void shrink() {
     list.boxes.resize(4 * n);
     list.keypoints.resize(2 * list.num_keypoints * n);
     list.scores.resize(n);
+    list.class_ids.resize(n);
   }
 };
 
@@ -207,7 +218,8 @@ struct ScoredRemaining : Remaining {
   std::unique_ptr<float[]> score;
 
   explicit ScoredRemaining(const DetectionsView& in) : Remaining(in), score(new float[in.size() + 1]) {
-    for (int64_t i = 0; i < in.size(); ++i) score[i] = in.scores[i];
+    if (in.scores.stride == 1) std::copy(in.scores.data, in.scores.data + in.size(), score.get());
+    else for (int64_t i = 0; i < in.size(); ++i) score[i] = in.scores[i];
   }
   void move(size_t from, size_t to) {
     Remaining::move(from, to);
@@ -216,21 +228,101 @@ struct ScoredRemaining : Remaining {
   // The best remaining position: highest score, the earliest on ties; NaN only when
   // nothing else is left (it sorts last).
   size_t best(size_t m) const {
-    float top = -std::numeric_limits<float>::infinity();
-    for (size_t r = 0; r < m; ++r) top = score[r] > top ? score[r] : top;
-    for (size_t r = 0; r < m; ++r)
+    // Four running maxima (max is exact, so the order does not matter; NaN never wins).
+    const float lowest = -std::numeric_limits<float>::infinity();
+    Float4 top4 = {lowest, lowest, lowest, lowest};
+    size_t r = 0;
+    for (; r + 4 <= m; r += 4) {
+      Float4 v;
+      std::memcpy(&v, score.get() + r, sizeof v);
+      top4 = v > top4 ? v : top4;
+    }
+    float top = std::max(std::max(top4[0], top4[1]), std::max(top4[2], top4[3]));
+    for (; r < m; ++r) top = score[r] > top ? score[r] : top;
+    for (r = 0; r < m; ++r)
       if (score[r] == top) return r;
     return 0;  // all NaN
   }
 };
 
+// A cluster's sums: its scores, and each box corner and keypoint coordinate times its
+// score, float32, added in member order.
+struct ClusterSums {
+  float total = 0.0f;
+  Float4 box = {0.0f, 0.0f, 0.0f, 0.0f};  // xmin, ymin, xmax, ymax
+};
+
+// NK >= 0: keypoints stored as contiguous (x, y) pairs, NK of them, summed in registers;
+// NK < 0: any layout and count, summed in `kp_sum`. Either way kp_sum receives the sums.
+template <int NK>
+ClusterSums accumulate(const DetectionsView& in, const uint32_t* members, size_t count, float* kp_sum) {
+  constexpr int kValues = NK > 0 ? 2 * NK : 0, kVectors = kValues / 4, kTail = kValues % 4;
+  Float4 acc[kVectors > 0 ? kVectors : 1] = {};
+  float tail[2] = {0.0f, 0.0f};
+  const int nk = in.num_keypoints();
+  if (NK < 0) std::fill(kp_sum, kp_sum + 2 * nk, 0.0f);
+  ClusterSums sums;
+  const int64_t c = in.boxes.col_stride;
+  for (size_t t = 0; t < count; ++t) {
+    const int64_t i = members[t];
+    const float w = in.scores[i];
+    const float* box = in.boxes.row(i);
+    // Detection stores xmin and width: the max corner MediaPipe adds is xmin + width.
+    Float4 corners;
+    if (c == 1) {  // packed: (x0, y0, x0 + (x1 - x0), y0 + (y1 - y0)) with two shuffles
+      Float4 b;
+      std::memcpy(&b, box, sizeof b);
+      const Float4 min_corner = __builtin_shufflevector(b, b, 0, 1, 0, 1);
+      corners = __builtin_shufflevector(b, min_corner + (b - min_corner), 0, 1, 6, 7);
+    } else {
+      const float bx0 = box[0], by0 = box[c];
+      corners = Float4{bx0, by0, bx0 + (box[2 * c] - bx0), by0 + (box[3 * c] - by0)};
+    }
+    sums.total += w;
+    sums.box += corners * w;
+    if (NK >= 0) {
+      const float* k = in.keypoints.data + i * in.keypoints.stride0;
+      for (int v = 0; v < kVectors; ++v) {
+        Float4 x;
+        std::memcpy(&x, k + 4 * v, sizeof x);
+        acc[v] += x * w;
+      }
+      if (kTail) tail[0] += k[4 * kVectors] * w, tail[1] += k[4 * kVectors + 1] * w;
+    } else {
+      for (int p = 0; p < nk; ++p) {
+        kp_sum[2 * p] += in.keypoints(i, p, 0) * w;
+        kp_sum[2 * p + 1] += in.keypoints(i, p, 1) * w;
+      }
+    }
+  }
+  if (NK >= 0) {
+    for (int v = 0; v < kVectors; ++v) std::memcpy(kp_sum + 4 * v, &acc[v], sizeof acc[v]);
+    if (kTail) kp_sum[4 * kVectors] = tail[0], kp_sum[4 * kVectors + 1] = tail[1];
+  }
+  return sums;
+}
+
+ClusterSums cluster_sums(const DetectionsView& in, const uint32_t* members, size_t count, float* kp_sum) {
+  const bool pairs = in.keypoints.stride2 == 1 && in.keypoints.stride1 == 2;
+  switch (pairs ? in.num_keypoints() : -1) {
+    case 0: return accumulate<0>(in, members, count, kp_sum);
+    case 1: return accumulate<1>(in, members, count, kp_sum);
+    case 2: return accumulate<2>(in, members, count, kp_sum);
+    case 3: return accumulate<3>(in, members, count, kp_sum);
+    case 4: return accumulate<4>(in, members, count, kp_sum);  // MediaPipe pose
+    case 5: return accumulate<5>(in, members, count, kp_sum);
+    case 6: return accumulate<6>(in, members, count, kp_sum);  // BlazeFace
+    case 7: return accumulate<7>(in, members, count, kp_sum);
+    case 8: return accumulate<8>(in, members, count, kp_sum);
+    default: return accumulate<-1>(in, members, count, kp_sum);
+  }
+}
+
 void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, std::vector<int64_t>* seeds) {
   const int nk = in.num_keypoints();
   ScoredRemaining rest(in);
   std::unique_ptr<uint32_t[]> overlaps(new uint32_t[rest.size + 1]), cluster(new uint32_t[rest.size + 1]);
-  // Keypoints stored as contiguous (x, y) pairs (any row stride) are summed as one run.
-  const bool pairs = in.keypoints.stride2 == 1 && in.keypoints.stride1 == 2;
-  std::vector<float> kp_sum(2 * static_cast<size_t>(nk));
+  std::vector<float> kp_sum(2 * static_cast<size_t>(nk) + 1);
   size_t m = rest.size;
   while (m > 0) {
     if (o.max_detections >= 0 && out.n >= o.max_detections) break;
@@ -258,42 +350,13 @@ void weighted_nms(const DetectionsView& in, const NmsOptions& o, Output& out, st
     // The cluster's score-weighted means, summed in float32 like MediaPipe but in index
     // order rather than score order (no sort): the same to float32 rounding, and
     // independent of how equal scores are ordered.
-    float total = 0.0f, wx0 = 0.0f, wy0 = 0.0f, wx1 = 0.0f, wy1 = 0.0f;
-    std::fill(kp_sum.begin(), kp_sum.end(), 0.0f);
-    float* sum = kp_sum.data();
-    for (size_t t = 0; t < taken; ++t) {
-      const int64_t i = cluster[t];
-      const float w = in.scores[i];
-      const float* box = in.boxes.row(i);
-      const int64_t c = in.boxes.col_stride;
-      const float bx0 = box[0], by0 = box[c];
-      total += w;
-      wx0 += bx0 * w, wy0 += by0 * w;
-      // Detection stores xmin and width: the max corner MediaPipe adds is xmin + width.
-      wx1 += (bx0 + (box[2 * c] - bx0)) * w, wy1 += (by0 + (box[3 * c] - by0)) * w;
-      if (pairs) {
-        const float* k = in.keypoints.data + i * in.keypoints.stride0;
-        int p = 0;
-        for (; p + 4 <= 2 * nk; p += 4) {  // four running sums per step
-          Float4 acc, v;
-          std::memcpy(&acc, sum + p, sizeof acc);
-          std::memcpy(&v, k + p, sizeof v);
-          acc += v * w;
-          std::memcpy(sum + p, &acc, sizeof acc);
-        }
-        for (; p < 2 * nk; ++p) sum[p] += k[p] * w;
-      } else {
-        for (int p = 0; p < nk; ++p) {
-          sum[2 * p] += in.keypoints(i, p, 0) * w;
-          sum[2 * p + 1] += in.keypoints(i, p, 1) * w;
-        }
-      }
-    }
-    float* b = out.box();
-    b[0] = wx0 / total, b[1] = wy0 / total, b[2] = wx1 / total, b[3] = wy1 / total;
+    const ClusterSums sums = cluster_sums(in, cluster.get(), taken, kp_sum.data());
+    const float total = sums.total;
+    const Float4 mean = sums.box / total;
+    std::memcpy(out.box(), &mean, sizeof mean);
     float* k = out.keypoints();
-    for (int p = 0; p < 2 * nk; ++p) k[p] = sum[p] / total;
-    out.finish(in.scores[seed]);
+    for (int p = 0; p < 2 * nk; ++p) k[p] = kp_sum[p] / total;
+    out.finish(in.scores[seed], in.class_id(seed));
     if (seeds) seeds->push_back(seed);
     m = kept;
   }

@@ -10,10 +10,19 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 Rect scaled(double cx, double cy, double w, double h, double rotation, const RoiScaling& s) {
+  if (s.shift_x != 0.0 || s.shift_y != 0.0) {
+    const double c = std::cos(rotation), sn = std::sin(rotation);
+    cx += w * s.shift_x * c - h * s.shift_y * sn;
+    cy += w * s.shift_x * sn + h * s.shift_y * c;
+  }
   if (s.square_long) w = h = std::max(w, h);
   return Rect{cx, cy, w * s.scale_x, h * s.scale_y, rotation};
 }
 }  // namespace
+
+Rect transform_rect(const Rect& r, const RoiScaling& s) {
+  return scaled(r.x_center, r.y_center, r.width, r.height, r.rotation, s);
+}
 
 double normalize_radians(double angle) {
   double a = angle - 2 * kPi * std::floor((angle + kPi) / (2 * kPi));

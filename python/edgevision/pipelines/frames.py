@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["check_frame", "StageTimings"]
+__all__ = ["check_frame", "StageTimings", "InputTensor", "ModelPipeline"]
 
 
 def check_frame(frame, name: str = "frame") -> tuple[int, int]:
@@ -64,3 +64,19 @@ class InputTensor:
             raise ValueError(f"model: input {info.name!r} has shape {list(info.shape)}, but "
                              f"{'card ' + repr(card.name) if card else 'its card'} describes a {w}x{h} image input")
         return cls(layout, value_range, "uint8" if raw else "float32", np.empty(shape, np.uint8 if raw else np.float32))
+
+
+class ModelPipeline:
+    """A pipeline that owns a loaded ``model``: ``close()`` releases it (later calls raise),
+    and ``with pipeline:`` closes it on exit."""
+
+    model = None
+
+    def close(self) -> None:
+        self.model = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
