@@ -100,6 +100,23 @@ def test_rect_from_box_with_shift(points):
     np.testing.assert_allclose(normalised(got, (W, H)), want, rtol=1e-12, atol=1e-15)
 
 
+def test_card_roi_rule_shifts_before_scaling():
+    """A card's [roi] shift reaches the rect as MediaPipe's RectTransformation applies it."""
+    from edgevision.pipelines.roi_rules import RoiRule
+
+    W, H = 640, 480
+    keypoints = np.array([[0.4, 0.6], [0.45, 0.4]])
+    rule = RoiRule.from_card({"mode": "alignment", "start_keypoint": 0, "end_keypoint": 1,
+                              "target_angle_degrees": 90.0, "scale": [2.6, 2.6], "shift": [0.0, -0.5]},
+                             start_key="start_keypoint", end_key="end_keypoint")
+    got = rule.from_points(keypoints, None, (W, H))
+    (ax, ay), (bx, by) = keypoints * (W, H)
+    side = 2 * math.hypot(bx - ax, by - ay)
+    rotation = normalize_radians(math.pi / 2 - math.atan2(-(by - ay), bx - ax))
+    start = (keypoints[0, 0], keypoints[0, 1], side / W, side / H, rotation)
+    assert_close(normalised(got, (W, H)), transform_normalized(start, (W, H), (2.6, 2.6), (0.0, -0.5), True))
+
+
 @pytest.mark.parametrize("call", [
     lambda: transform_rect(Rect(0, 0, 1, 1, 0), shift=(math.nan, 0.0)),
     lambda: transform_rect(Rect(0, 0, 1, 1, 0), shift=0.5),

@@ -26,6 +26,7 @@ import numpy as np
 from .. import kernels
 from .._native import Rect
 from ..filters import LandmarksSmoother, VisibilitySmoother, segmentation_smoothing
+from .arguments import check_choice, check_count, check_flag, check_probability, stage_specs
 from .detector import SsdDetector
 from .frames import StageTimings, check_frame
 from .landmark_stage import LandmarkStage, StageResult
@@ -129,32 +130,15 @@ class PoseLandmarker:
         models: Optional[Mapping[str, ModelSpec]] = None,
         channel_order: Literal["rgb", "bgr"] = "rgb",
     ):
-        if mode not in ("image", "video"):
-            raise ValueError(f"mode must be 'image' or 'video', got {mode!r}")
-        if isinstance(num_poses, bool) or not isinstance(num_poses, int):
-            raise TypeError(f"num_poses must be an int, got {type(num_poses).__name__}")
-        if num_poses < 1:
-            raise ValueError(f"num_poses must be >= 1, got {num_poses}")
-        for name, value in (("min_detection_confidence", min_detection_confidence),
-                            ("min_tracking_confidence", min_tracking_confidence)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
+        check_choice("mode", mode, ("image", "video"))
+        check_count("num_poses", num_poses)
+        min_detection_confidence = check_probability("min_detection_confidence", min_detection_confidence)
+        min_tracking_confidence = check_probability("min_tracking_confidence", min_tracking_confidence)
         for name, value in (("smooth_landmarks", smooth_landmarks), ("segmentation", segmentation),
                             ("smooth_segmentation", smooth_segmentation)):
-            if not isinstance(value, bool):
-                raise TypeError(f"{name} must be True or False, got {value!r}")
-        if channel_order not in ("rgb", "bgr"):
-            raise ValueError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
-        specs = dict(DEFAULT_MODELS)
-        if models is not None:
-            if not isinstance(models, Mapping):
-                raise TypeError(f"models must be a mapping with 'detector' and 'landmarks', got {type(models).__name__}")
-            unknown = set(models) - set(DEFAULT_MODELS)
-            if unknown:
-                raise ValueError(f"models: unknown key(s) {sorted(unknown)}; expected 'detector' and 'landmarks'")
-            specs.update(models)
+            check_flag(name, value)
+        check_choice("channel_order", channel_order, ("rgb", "bgr"))
+        specs = stage_specs(models, DEFAULT_MODELS)
 
         load = dict(runtime=runtime, device=device, threads=threads)
         detector_card, detector_model = load_stage(specs["detector"], "pose_detection", "models['detector']", **load)

@@ -48,23 +48,12 @@ class RoiRule:
         ``bounding_box``, their ``box`` (``xmin, ymin, xmax, ymax``; None: the points' box)."""
         p0, p1 = points[self.start, :2], points[self.end, :2]
         if self.mode == "alignment":
-            rect = rect_from_keypoints(p0, p1, image_size, target_angle=self.target_angle, scale=self.scale,
-                                       square_long=self.square_long)
-        else:
-            if box is None:
-                box = landmarks_box(points)
-            rect = rect_from_box(box, image_size, rotation_points=(p0, p1), target_angle=self.target_angle,
-                                 scale=self.scale, square_long=self.square_long)
-        return _shifted(rect, self.shift) if self.shift != (0.0, 0.0) else rect
-
-
-def _shifted(rect: Rect, shift: tuple[float, float]) -> Rect:
-    # RectTransformation: the shift is along the rect's own (rotated) axes, relative to its size.
-    # Applied after scaling here; exact when the shift is zero, which every MediaPipe graph uses.
-    dx, dy = shift[0] * rect.width, shift[1] * rect.height
-    c, s = math.cos(rect.rotation), math.sin(rect.rotation)
-    return Rect(rect.x_center + c * dx - s * dy, rect.y_center + s * dx + c * dy, rect.width, rect.height,
-                rect.rotation)
+            return rect_from_keypoints(p0, p1, image_size, target_angle=self.target_angle, scale=self.scale,
+                                       square_long=self.square_long, shift=self.shift)
+        if box is None:
+            box = landmarks_box(points)
+        return rect_from_box(box, image_size, rotation_points=(p0, p1), target_angle=self.target_angle,
+                             scale=self.scale, square_long=self.square_long, shift=self.shift)
 
 
 def rect_iou(a: Rect, b: Rect) -> float:
