@@ -8,7 +8,6 @@ import functools
 import math
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,8 +16,9 @@ from hypothesis import strategies as st
 import edgevision
 from edgevision import Detections, Face, FaceDetector, samples
 
+from pasted_faces import paste_face
+
 FIXTURES = Path(__file__).parent / "fixtures" / "mediapipe" / "face_detection"
-ASTRONAUT_FACE = (120, 40, 330, 240)  # x0, y0, x1, y1 (exclusive) of a crop around the astronaut's face
 
 
 @functools.cache
@@ -78,17 +78,9 @@ def reference_face():
 
 
 def paste(canvas, scale, x, y):
-    """Paste the astronaut face crop, resized by ``scale``, with its top-left corner at (x, y)
-    (parts outside the canvas are cut). Returns where the face's box and keypoints land."""
-    image = frames("astronaut")[0]
-    cx0, cy0, cx1, cy1 = ASTRONAUT_FACE
-    crop = cv2.resize(image[cy0:cy1, cx0:cx1], (round((cx1 - cx0) * scale), round((cy1 - cy0) * scale)),
-                      interpolation=cv2.INTER_AREA)
-    H, W = canvas.shape[:2]
-    bx0, by0, bx1, by1 = max(0, x), max(0, y), min(W, x + crop.shape[1]), min(H, y + crop.shape[0])
-    canvas[by0:by1, bx0:bx1] = crop[by0 - y:by1 - y, bx0 - x:bx1 - x]
+    """Paste the astronaut face; returns where its box and keypoints land (pixels)."""
+    scale, offset = paste_face(canvas, scale, x, y)
     box, keypoints = reference_face()
-    offset = np.array([x - cx0 * scale, y - cy0 * scale])
     return box * scale + np.tile(offset, 2), keypoints * scale + offset
 
 

@@ -11,11 +11,10 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Detections", "Pose", "PoseLandmarker", "Rect", "SelfieSegmenter", "Transform", "build_info", "kernels", "__version__"]
-__all__ += ["Face", "FaceDetector", "FaceMap3DMM", "Face3DMM"]
+_PIPELINES = ("Face", "Face3DMM", "FaceDetector", "FaceLandmarker", "FaceLandmarks", "FaceMap3DMM", "Pose",
+              "PoseLandmarker", "SelfieSegmenter")
 
-
-_PIPELINES = ("Pose", "PoseLandmarker", "SelfieSegmenter", "Face", "FaceDetector", "FaceMap3DMM", "Face3DMM")
+__all__ = ["Detections", "Rect", "Transform", "build_info", "kernels", "__version__", *_PIPELINES]
 
 
 def __getattr__(name: str):

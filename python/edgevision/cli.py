@@ -16,15 +16,28 @@ def _demo(args: argparse.Namespace) -> int:
           f"(supported: {', '.join(info['supported_isas'])}; {info['compiler']}, {info['build_type']} build)")
     _pose_demo(args.out_dir)
     _selfie_demo(args.out_dir)
+    _face_demo(args.out_dir)
     print("Kernels on a built-in 1280x720 frame, single-threaded, median ms per call:\n")
     rows = speed.measure(budget_s=args.budget, peers=not args.no_peers)
     print(speed.format_table(rows))
     return 0
 
 
+def _median_timings(pipeline, frame, runs: int, *fields):
+    """``pipeline(frame)`` ``runs`` times: the last result, and the medians of the wall time
+    (ms) and of each ``field(pipeline.timings)``."""
+    import time
+
+    rows = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = pipeline(frame)
+        rows.append([(time.perf_counter() - start) * 1e3] + [field(pipeline.timings) for field in fields])
+    return result, [sorted(column)[runs // 2] for column in zip(*rows)]
+
+
 def _pose_demo(out_dir: str) -> None:
     """Pose landmarks on the built-in astronaut: annotated image + timings."""
-    import time
     from pathlib import Path
 
     from edgevision import models
@@ -38,25 +51,20 @@ def _pose_demo(out_dir: str) -> None:
     except Exception as e:  # no network, no runtime: the rest of the demo still runs
         print(f"pose skipped: {type(e).__name__}: {e}\n")
         return
-    runs = []
-    for _ in range(5):
-        start = time.perf_counter()
-        poses = landmarker(frame)
-        runs.append(((time.perf_counter() - start) * 1e3, landmarker.timings.inference_ms))
+    runs = 5
+    poses, (total, model) = _median_timings(landmarker, frame, runs, lambda t: t.inference_ms)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_image(out / "pose.png", annotate(frame, poses, bgr=False))
-    total, model = (sorted(r[i] for r in runs)[len(runs) // 2] for i in range(2))
     print(f"Pose ({landmarker.detector.card.name} + {landmarker.landmarker.card.name}, "
           f"{landmarker.landmarker.model.runtime}) on the 512x512 astronaut: {len(poses)} person, median of "
-          f"{len(runs)}: {total:.2f} ms = models {model:.2f} ms + everything else {total - model:.2f} ms "
+          f"{runs}: {total:.2f} ms = models {model:.2f} ms + everything else {total - model:.2f} ms "
           f"(image mode: detector + landmarks + mask)")
     print(f"wrote {out / 'pose.png'}\n")
 
 
 def _selfie_demo(out_dir: str) -> None:
     """Selfie segmentation (general model) on the built-in astronaut: mask + blurred background."""
-    import time
     from pathlib import Path
 
     from edgevision import models
@@ -70,23 +78,45 @@ def _selfie_demo(out_dir: str) -> None:
     except Exception as e:  # no network, no runtime: the kernel table still runs
         print(f"selfie segmentation skipped: {type(e).__name__}: {e}\n")
         return
-    runs = []
-    for _ in range(10):
-        start = time.perf_counter()
-        mask = segmenter(frame)
-        runs.append(((time.perf_counter() - start) * 1e3, segmenter.timings.inference_ms,
-                     segmenter.timings.preprocess_ms + segmenter.timings.postprocess_ms))
+    runs = 10
+    mask, (total, model, prepost) = _median_timings(segmenter, frame, runs, lambda t: t.inference_ms,
+                                                    lambda t: t.preprocess_ms + t.postprocess_ms)
     composite = segmenter.apply(frame, "blur")
     blend_ms = segmenter.timings.postprocess_ms
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_image(out / "selfie_mask.png", mask_to_gray(mask))
     write_image(out / "selfie_blur.png", composite)
-    total, model, prepost = (sorted(r[i] for r in runs)[len(runs) // 2] for i in range(3))
     print(f"Selfie segmentation ({segmenter.card.name}, {segmenter.model.runtime}) on the 512x512 astronaut, "
-          f"median of {len(runs)}: {total:.2f} ms per frame = model {model:.2f} ms + pre/post {prepost:.2f} ms; "
+          f"median of {runs}: {total:.2f} ms per frame = model {model:.2f} ms + pre/post {prepost:.2f} ms; "
           f"mask + blurred-background composite {blend_ms:.2f} ms")
     print(f"wrote {out / 'selfie_mask.png'} and {out / 'selfie_blur.png'}\n")
+
+
+def _face_demo(out_dir: str) -> None:
+    """Face Mesh on the built-in astronaut: 468 landmarks drawn + timings."""
+    from pathlib import Path
+
+    from edgevision import models
+    from edgevision.face_cli import _Mesh
+    from edgevision.media import read_image, write_image
+    from edgevision.pipelines import FaceLandmarker
+
+    try:
+        frame = read_image(models.fetch("astronaut"))
+        mesh = FaceLandmarker()
+    except Exception as e:  # no network, no runtime: the rest of the demo still runs
+        print(f"face mesh skipped: {type(e).__name__}: {e}\n")
+        return
+    runs = 10
+    faces, (total, model) = _median_timings(mesh, frame, runs, lambda t: t.inference_ms)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_image(out / "face.png", _Mesh.draw(frame, faces, bgr=False))
+    print(f"Face Mesh ({mesh.detector.card.name} + {mesh.landmarker.card.name}, {mesh.model.runtime}) on the "
+          f"512x512 astronaut: {len(faces)} face, 468 landmarks, median of {runs}: {total:.2f} ms = models "
+          f"{model:.2f} ms + everything else {total - model:.2f} ms (image mode: detector + landmarks)")
+    print(f"wrote {out / 'face.png'}\n")
 
 
 def _speed(args: argparse.Namespace) -> int:
@@ -109,10 +139,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from edgevision.models import cli as models_cli
 
     models_cli.add_parser(sub)
-    from edgevision import pose_cli, segment_cli
+    from edgevision import face_cli, pose_cli, segment_cli
 
     pose_cli.add_parser(sub)
     segment_cli.add_parser(sub)
+    face_cli.add_parser(sub)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -1,4 +1,4 @@
-"""Annotating frames for the command-line tools: skeletons, points and mask overlays.
+"""Annotating frames for the command-line tools: skeletons, points, boxes and mask overlays.
 
 Not on the per-frame hot path of a pipeline (the CLIs call it to write results), so it uses
 Pillow's drawing and NumPy; the mask tint goes through the native composite kernel.
@@ -6,7 +6,7 @@ Pillow's drawing and NumPy; the mask tint goes through the native composite kern
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -47,4 +47,29 @@ def draw_skeleton(frame: np.ndarray, landmarks: np.ndarray, *, connections: Iter
     for (x, y), visible in zip(points, shown):
         if visible:
             draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=tuple(point_colour))
+    return np.asarray(image)
+
+
+def draw_points(frame: np.ndarray, points: np.ndarray, *, colour=(255, 64, 64), radius: Optional[float] = None
+                ) -> np.ndarray:
+    """A copy of ``frame`` with ``points`` (``[n, >= 2]`` pixels) drawn as dots."""
+    from PIL import Image, ImageDraw
+
+    image = Image.fromarray(np.ascontiguousarray(frame[..., :3]))
+    draw = ImageDraw.Draw(image)
+    r = max(1.0, min(frame.shape[:2]) / 400) if radius is None else radius
+    for x, y in points[:, :2]:
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=tuple(colour))
+    return np.asarray(image)
+
+
+def draw_boxes(frame: np.ndarray, boxes: Iterable[Sequence[float]], *, colour=(0, 255, 0)) -> np.ndarray:
+    """A copy of ``frame`` with ``boxes`` (``x0, y0, x1, y1`` pixels) outlined."""
+    from PIL import Image, ImageDraw
+
+    image = Image.fromarray(np.ascontiguousarray(frame[..., :3]))
+    draw = ImageDraw.Draw(image)
+    width = max(2, round(min(frame.shape[:2]) / 240))
+    for x0, y0, x1, y1 in boxes:
+        draw.rectangle([x0, y0, x1, y1], outline=tuple(colour), width=width)
     return np.asarray(image)
