@@ -13,6 +13,7 @@ void bind_quantize(py::module_& m);
 void bind_detection(py::module_& m);
 void bind_landmarks(py::module_& m);
 void bind_filters(py::module_& m);
+void bind_sam2(py::module_& m);
 }  // namespace edgevision::bindings
 
 namespace {
@@ -51,6 +52,7 @@ PYBIND11_MODULE(_native, m) {
   edgevision::bindings::bind_detection(m);
   edgevision::bindings::bind_landmarks(m);
   edgevision::bindings::bind_filters(m);
+  edgevision::bindings::bind_sam2(m);
   m.def("build_info", &build_info);
   m.def("_supported_isas", [] {
     std::vector<std::string> names;

@@ -11,7 +11,7 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["Detections", "Rect", "SelfieSegmenter", "Transform", "build_info", "kernels", "__version__"]
+__all__ = ["Detections", "Rect", "Sam2Predictor", "SelfieSegmenter", "Transform", "build_info", "kernels", "__version__"]
 
 
 def __getattr__(name: str):
@@ -20,6 +20,10 @@ def __getattr__(name: str):
         from .pipelines import SelfieSegmenter
 
         return SelfieSegmenter
+    if name == "Sam2Predictor":
+        from .pipelines import Sam2Predictor
+
+        return Sam2Predictor
     raise AttributeError(f"module 'edgevision' has no attribute {name!r}")
 
 

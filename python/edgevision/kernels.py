@@ -33,6 +33,7 @@ from .landmarks import (
     rect_from_keypoints,
     refine_from_heatmap,
 )
+from .sam2_ops import Sam2Mask, sam2_dense_positional_encoding, sam2_image_tensor, sam2_postprocess, sam2_prompt_encode
 
 __all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite", "quantize", "dequantize"]
 # Detector and landmark post-processing, temporal filters (see their modules for details).
@@ -55,6 +56,8 @@ __all__ += [
     "VisibilitySmoother",
     "segmentation_smoothing",
 ]
+# SAM 2: image tensor, prompt encoding, mask choice and upsampling (see sam2_ops).
+__all__ += ["Sam2Mask", "sam2_image_tensor", "sam2_prompt_encode", "sam2_dense_positional_encoding", "sam2_postprocess"]
 
 Size = tuple[int, int]
 ValueRange = tuple[float, float]
