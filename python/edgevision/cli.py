@@ -78,6 +78,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from edgevision import segment_cli
 
     segment_cli.add_parser(sub)
+    from edgevision import sam2_cli
+
+    sam2_cli.add_parser(sub)
     args = parser.parse_args(argv)
     return args.run(args)
 

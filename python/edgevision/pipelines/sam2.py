@@ -336,7 +336,7 @@ def _prompt_arrays(points, labels, box):
             lbl = np.asarray(labels)
             if lbl.ndim == 0:
                 lbl = lbl.reshape(1)
-        if pts.ndim == 2 and pts.shape[0] == 0:  # an empty point list is no points
+        if pts.size == 0:  # an empty point list is no points
             pts = lbl = None
     elif labels is not None:
         raise ValueError("labels given without points")
