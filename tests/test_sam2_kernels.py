@@ -171,6 +171,15 @@ def test_postprocess_single_token_threshold_and_out(rng):
         np.testing.assert_array_equal(out.view(bool), ref.upsample(logits, (400, 300)) > threshold)
 
 
+def test_postprocess_threads_give_the_same_mask(rng):
+    logits = blob_logits(rng)
+    iou = np.array([[0.1, 0.3, 0.9, 0.2]], np.float32)
+    one = sam2_postprocess(logits, iou, image_size=(1920, 1080), multimask=True).mask
+    for threads in (2, 3, 8):
+        np.testing.assert_array_equal(sam2_postprocess(logits, iou, image_size=(1920, 1080), multimask=True,
+                                                       threads=threads).mask, one)
+
+
 def test_postprocess_strided_logits_every_isa(rng, force_isa):
     logits = blob_logits(rng)
     # NHWC-like view: tokens last, then a transposed view back to [1, 4, h, w].
@@ -257,6 +266,9 @@ BAD_POSTPROCESS = {
     "threshold nan": (dict(threshold=float("nan")), ValueError, "threshold must be a finite number"),
     "threshold str": (dict(threshold="0"), TypeError, "threshold must be a finite number"),
     "negative delta": (dict(stability_delta=-0.1), ValueError, "stability_delta must be >= 0"),
+    "threads 0": (dict(threads=0), ValueError, "threads must be a positive int"),
+    "threads float": (dict(threads=2.0), TypeError, "threads must be a positive int"),
+    "threads bool": (dict(threads=True), TypeError, "threads must be a positive int"),
     "size": (dict(image_size=(64,)), TypeError, "image_size must be"),
     "out shape": (dict(out=np.zeros((10, 64), bool)), ValueError, r"out must have shape \(48, 64\)"),
     "out dtype": (dict(out=np.zeros((48, 64), np.float32)), TypeError, "out must have dtype bool or uint8"),

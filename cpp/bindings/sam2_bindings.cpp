@@ -2,6 +2,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -215,9 +216,18 @@ Sam2MaskStack mask_stack(const py::handle& obj) {
   return m;
 }
 
+int parse_threads(const py::handle& obj) {
+  const std::string expected = "threads must be a positive int, got " + repr_of(obj);
+  if (py::isinstance<py::bool_>(obj) || !py::isinstance<py::int_>(obj)) throw py::type_error(expected);
+  const long long v = obj.cast<long long>();
+  if (v < 1) throw py::value_error(expected);
+  return static_cast<int>(std::min<long long>(v, 64));
+}
+
 py::tuple postprocess_py(const py::handle& logits, const py::handle& iou_obj, const py::handle& image_size,
                          const py::handle& multimask, const py::handle& threshold_obj, const py::handle& delta_obj,
-                         const py::handle& stability_threshold_obj, const py::object& out) {
+                         const py::handle& stability_threshold_obj, const py::handle& threads_obj,
+                         const py::object& out) {
   const Sam2MaskStack stack = mask_stack(logits);
   const py::array iou = require_ndarray(iou_obj, "iou");
   if (!iou.dtype().is(py::dtype::of<float>())) throw py::type_error("iou must be a float32 array, got dtype " + dtype_name(iou));
@@ -241,6 +251,7 @@ py::tuple postprocess_py(const py::handle& logits, const py::handle& iou_obj, co
   if (delta < 0) throw py::value_error("stability_delta must be >= 0, got " + repr_of(delta_obj));
   options.stability_delta = static_cast<float>(delta);
   options.stability_threshold = static_cast<float>(finite_number(stability_threshold_obj, "stability_threshold"));
+  const int threads = parse_threads(threads_obj);
 
   py::array mask;
   if (out.is_none()) {
@@ -264,7 +275,7 @@ py::tuple postprocess_py(const py::handle& logits, const py::handle& iou_obj, co
     py::gil_scoped_release release;
     chosen = sam2_select_mask(stack, iou_data, iou_bytes / 4, options);
     const PlaneView<float> plane = stack.plane(chosen.token);
-    sam2_upsample_threshold(plane, size, threshold, mask_data);
+    sam2_upsample_threshold(plane, size, threshold, mask_data, threads);
     // The official predictor clamps the returned low-res logits to [-32, 32] for reuse as mask input.
     for (int i = 0; i < plane.height; ++i) {
       const float* row = plane.data + i * plane.row_stride;

@@ -102,6 +102,7 @@ def sam2_postprocess(
     threshold: float = 0.0,
     stability_delta: float = 0.05,
     stability_threshold: float = 0.98,
+    threads: int = 1,
     out: Optional[np.ndarray] = None,
 ) -> Sam2Mask:
     """Choose the decoder's output mask and bring it to ``image_size`` as a bool mask.
@@ -115,10 +116,12 @@ def sam2_postprocess(
 
     The chosen logits are upsampled bilinearly to ``image_size`` (PyTorch's
     ``interpolate(align_corners=False)``) and thresholded (``> threshold``) in one pass.
-    ``out``: an ``H x W`` bool or uint8 C-contiguous array to write the mask into.
+    ``threads``: split a large output's rows over up to this many threads (at most 4; the
+    result is identical). ``out``: an ``H x W`` bool or uint8 C-contiguous array to write the
+    mask into.
     """
     mask, token, score, stability, low_res = _native.sam2_postprocess(
-        low_res_logits, iou, image_size, multimask, threshold, stability_delta, stability_threshold, out)
+        low_res_logits, iou, image_size, multimask, threshold, stability_delta, stability_threshold, threads, out)
     if mask.dtype != np.bool_:
         mask = mask.view(np.bool_)
     return Sam2Mask(mask=mask, token=int(token), score=float(score), stability_score=float(stability),

@@ -18,6 +18,7 @@ enum BlockClass : int8_t { kMixed = 0, kAbove = 1, kBelow = -1 };
 struct UpsampleThresholdJob {
   PlaneView<float> src;
   int width = 0, height = 0;  // output
+  int row_begin = 0, row_end = 0;  // the output rows this job writes
   // per output column: element offsets of the two taps within a source row, and their weights
   const int32_t* col_off0 = nullptr;
   const int32_t* col_off1 = nullptr;
@@ -30,8 +31,9 @@ struct UpsampleThresholdJob {
   const float* row_w1 = nullptr;
   int blocks = 0;                       // ceil(width / kBlockWidth)
   const int8_t* block_class = nullptr;  // [src.height][blocks]
-  float* cache = nullptr;               // 2 * width floats: two horizontally interpolated rows per block
-  int32_t* cache_row = nullptr;         // [2][blocks]: the source row in each slot, -1 if none
+  float* cache = nullptr;               // 2 * width floats: source rows r % 2, horizontally interpolated
+  int32_t* plan = nullptr;              // 3 * width ints of scratch for the column plan
+  int32_t* cache_row = nullptr;         // [2][blocks]: the source row each slot holds there, -1 if none
   float threshold = 0.0f;
   uint8_t* out = nullptr;  // contiguous height x width
 };

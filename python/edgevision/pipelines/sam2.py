@@ -95,7 +95,8 @@ class Sam2Predictor:
       decoder path ``X_decoder.onnx`` the file ``X_prompt_encoder.npz`` beside it.
     * ``mask_input``: the mask-input model (zoo name or path), found the same way
       (``X_mask_input.onnx``); optional, needed only for ``predict(mask_input=...)``.
-    * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load`.
+    * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load`; ``threads`` also
+      caps the threads of the mask upsampling (default: the cores, at most 4).
     * ``channel_order``: ``"bgr"`` for OpenCV images.
 
     Not thread-safe (it keeps the current image's features): use one per thread.
@@ -119,11 +120,16 @@ class Sam2Predictor:
             raise ValueError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
         self.channel_order = channel_order
         self.encoder = runtime_module.load(encoder, runtime=runtime, device=device, threads=threads)
-        self.decoder = runtime_module.load(decoder, runtime=runtime, device=device, threads=threads)
+        # ONNX Runtime's idle workers spin after each run by default; the mask upsampling that follows
+        # the decoder wants those cores (the decoder's own time is unchanged without spinning).
+        options = {"session_config": {"session.intra_op.allow_spinning": "0"}} if _is_onnx(decoder) else None
+        self.decoder = runtime_module.load(decoder, runtime=runtime, device=device, threads=threads, options=options)
         self._contract = _contract(self.encoder, self.decoder)
         post = getattr(self.decoder.card, "params", {}).get("postprocess", {}) if self.decoder.card else {}
         self.mask_threshold = float(post.get("mask_threshold", 0.0))
         self._stability = (float(post.get("stability_delta", 0.05)), float(post.get("stability_threshold", 0.98)))
+        # The mask upsampling runs after the decoder, on the cores its inference used.
+        self._post_threads = threads if threads is not None else min(4, os.cpu_count() or 1)
 
         self._params: Optional[dict[str, np.ndarray]] = None
         self._mask_model = None
@@ -246,7 +252,7 @@ class Sam2Predictor:
         delta, stable = self._stability
         return sam2_ops.sam2_postprocess(low_res, iou.reshape(-1), image_size=self._image_size, multimask=bool(multimask),
                                          threshold=self.mask_threshold, stability_delta=delta,
-                                         stability_threshold=stable)
+                                         stability_threshold=stable, threads=self._post_threads)
 
     def _dense_from_mask(self, mask_input: Any) -> np.ndarray:
         if self._mask_model is None:
@@ -422,6 +428,18 @@ def _companion(decoder, role: str, suffix: str, given: Any, required: bool):
         raise FileNotFoundError(f"{role}: {candidate} not found beside the decoder; pass {role}=... "
                                 "(models/sam2/export.py writes it next to the decoder)")
     return None
+
+
+def _is_onnx(source: ModelSource) -> bool:
+    from .. import models
+
+    text = os.fspath(source)
+    if Path(text).suffix.lower() in (".onnx", ".tflite") or os.sep in text:
+        return Path(text).suffix.lower() == ".onnx"
+    try:
+        return models.card(text).format == "onnx"
+    except ValueError:
+        return False
 
 
 def _check_image(image) -> tuple[int, int]:
