@@ -121,7 +121,7 @@ TEST(sam2_upsample_threshold_uniform_planes_near_the_threshold) {
                     1e-40f, -1e-40f, std::numeric_limits<float>::denorm_min(),
                     2 * std::numeric_limits<float>::denorm_min(), 3 * std::numeric_limits<float>::denorm_min()}) {
       std::vector<float> plane(size_t(40) * 30, v);
-      plane[size_t(35) * 40 + 3] = threshold + 5.0f;  // one mixed corner
+      plane[size_t(25) * 40 + 3] = threshold + 5.0f;  // one mixed corner
       const PlaneView<float> view{plane.data(), 40, 30, 40, 1};
       const Size out{517, 301};
       const std::vector<uint8_t> expected = naive_upsample_threshold(view, out, threshold);
