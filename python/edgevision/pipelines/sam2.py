@@ -164,6 +164,7 @@ class Sam2Predictor:
     def set_image(self, image: np.ndarray) -> None:
         """Encode ``image`` (``H x W x 3`` uint8) for the following ``predict`` calls."""
         height, width = _check_image(image)
+        self._features = self._image_size = None  # nothing half-set if the encoder fails
         start = time.perf_counter()
         sam2_ops.sam2_image_tensor(image, size=self._contract.image_size, channel_order=self.channel_order,
                                    out=self._tensor)
@@ -377,8 +378,9 @@ def _contract(encoder, decoder) -> _Contract:
     aihub = len(enc_in) == 3
     image = encoder.inputs[enc_in.index("image") if "image" in enc_in else 0]
     shape = tuple(image.shape)
-    if len(shape) != 4 or not (shape[1] == 3 or shape[3] == 3):
-        raise ValueError(f"encoder: image input {image.name!r} has shape {list(shape)}; expected [1,3,h,w] or [1,h,w,3]")
+    if len(shape) != 4 or None in shape or not (shape[1] == 3 or shape[3] == 3):
+        raise ValueError(f"encoder: image input {image.name!r} has shape {list(shape)}; expected a fixed [1,3,h,w] "
+                         "or [1,h,w,3]")
     layout = "nchw" if shape[1] == 3 else "nhwc"
     h, w = (shape[2], shape[3]) if layout == "nchw" else (shape[1], shape[2])
     features = ["image_embeddings", "high_res_features1", "high_res_features2"]
