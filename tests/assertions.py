@@ -43,3 +43,16 @@ def assert_unbiased(got, expected, tol, context=""):
     got64, exp64, _ = _diff(got, expected, context)
     bias = float((got64 - exp64).mean()) if got64.size else 0.0
     assert abs(bias) <= tol, f"{context}: mean (got - expected) = {bias:.6g}, beyond +-{tol:.6g}"
+
+
+def assert_threads_match_sequential(jobs, rounds=5, workers=4):
+    """Each job (a callable returning a list of arrays), run ``rounds`` times across ``workers``
+    threads at once, returns exactly what it returned run alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = [job() for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [(t, pool.submit(job)) for _ in range(rounds) for t, job in enumerate(jobs)]
+        for t, future in futures:
+            for want, got in zip(expected[t], future.result()):
+                np.testing.assert_array_equal(got, want)

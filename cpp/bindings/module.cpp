@@ -14,6 +14,7 @@ void bind_detection(py::module_& m);
 void bind_landmarks(py::module_& m);
 void bind_filters(py::module_& m);
 void bind_face_3dmm(py::module_& m);
+void bind_sam2(py::module_& m);
 }  // namespace edgevision::bindings
 
 namespace {
@@ -53,6 +54,7 @@ PYBIND11_MODULE(_native, m) {
   edgevision::bindings::bind_landmarks(m);
   edgevision::bindings::bind_filters(m);
   edgevision::bindings::bind_face_3dmm(m);
+  edgevision::bindings::bind_sam2(m);
   m.def("build_info", &build_info);
   m.def("_supported_isas", [] {
     std::vector<std::string> names;

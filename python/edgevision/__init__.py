@@ -12,7 +12,7 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0+unknown"
 
 _PIPELINES = ("Face", "Face3DMM", "FaceDetector", "FaceLandmarker", "FaceLandmarks", "FaceMap3DMM", "Pose",
-              "PoseLandmarker", "SelfieSegmenter")
+              "PoseLandmarker", "Sam2Predictor", "SelfieSegmenter")
 
 __all__ = ["Detections", "Rect", "Transform", "build_info", "kernels", "__version__", *_PIPELINES]
 

@@ -144,6 +144,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pose_cli.add_parser(sub)
     segment_cli.add_parser(sub)
     face_cli.add_parser(sub)
+    from edgevision import sam2_cli
+
+    sam2_cli.add_parser(sub)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -35,6 +35,7 @@ from .landmarks import (
     refine_from_heatmap,
     transform_rect,
 )
+from .sam2_ops import Sam2Mask, sam2_dense_positional_encoding, sam2_image_tensor, sam2_postprocess, sam2_prompt_encode
 
 __all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite", "quantize", "dequantize"]
 # Detector and landmark post-processing, temporal filters (see their modules for details).
@@ -60,6 +61,8 @@ __all__ += [
     "FaceMap3DMMBasis",
     "facemap_3dmm_decode",
 ]
+# SAM 2: image tensor, prompt encoding, mask choice and upsampling (see sam2_ops).
+__all__ += ["Sam2Mask", "sam2_image_tensor", "sam2_prompt_encode", "sam2_dense_positional_encoding", "sam2_postprocess"]
 
 Size = tuple[int, int]
 ValueRange = tuple[float, float]

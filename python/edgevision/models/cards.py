@@ -61,7 +61,7 @@ class Source:
 @dataclass(frozen=True)
 class TensorSpec:
     name: str
-    shape: tuple[int, ...]
+    shape: tuple[Optional[int], ...]  # None: dynamic
     dtypes: tuple[str, ...]  # accepted element types (a float export and its quantised twin)
     layout: Optional[str] = None
     channel_order: Optional[str] = None
@@ -213,14 +213,16 @@ def _tensor(table: Any, where: str, role: str) -> TensorSpec:
     if not isinstance(table, dict) or not isinstance(table.get("name"), str):
         raise CardError(f"{where}: each [[{role}]] needs a name")
     shape = table.get("shape")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and d > 0 for d in shape):
-        raise CardError(f"{where}: [[{role}]] {table['name']!r}: shape must be a list of positive integers")
+    # -1 marks a dimension the model leaves open (None in TensorSpec.shape, like TensorInfo.shape).
+    if not isinstance(shape, list) or not all(isinstance(d, int) and (d > 0 or d == -1) for d in shape):
+        raise CardError(f"{where}: [[{role}]] {table['name']!r}: shape must be a list of positive integers "
+                        "(or -1 for a dynamic dimension)")
     dtype = table.get("dtype", "float32")
     dtypes = tuple(dtype) if isinstance(dtype, list) else (dtype,)
     value_range = table.get("value_range")
     return TensorSpec(
         name=table["name"],
-        shape=tuple(shape),
+        shape=tuple(None if d == -1 else d for d in shape),
         dtypes=tuple(str(d) for d in dtypes),
         layout=table.get("layout"),
         channel_order=table.get("channel_order"),
