@@ -200,6 +200,26 @@ def test_mean(tmp_path, rng, axes, keep):
     _check(path, rng)
 
 
+@pytest.mark.parametrize("name", ["AVERAGE_POOL_2D", "MEAN"])
+def test_global_means_keep_float32_accuracy(tmp_path, rng, name):
+    """A mean over a whole 128x128 map (the selfie models' squeeze-excite blocks) within 1e-6 of
+    the exact mean (a few float32 roundings): one running sum over 16384 values (ONNX Runtime's
+    GlobalAveragePool, ReduceMean over both axes) is 3e-6 to 1e-5 off, which the selfie masks
+    amplify past 1e-4. The pool runs channels-first, the lone MEAN on the NHWC input."""
+    shape = (1, 128, 128, 16)
+    if name == "MEAN":
+        args, opts = ("x", np.array([1, 2], np.int32)), options("Reducer", keepDims=True)
+    else:
+        args, opts = ("x",), options("Pool2D", padding=VALID, strideW=1, strideH=1, filterWidth=128,
+                                     filterHeight=128, fusedActivationFunction=NONE)
+    path = _model(tmp_path / "mean.tflite", rng, name, (1, 1, 1, 16), args, opts, in_shape=shape)
+    convert.tflite_to_onnx(path, tmp_path / "mean.onnx")
+    x = rng.uniform(0, 8, shape).astype(np.float32)  # post-ReLU activations: no cancellation
+    got = runtime.load(tmp_path / "mean.onnx").run([x])[0]
+    exact = x.astype(np.float64).mean(axis=(1, 2), keepdims=True)
+    assert np.abs(got - exact).max() <= 1e-6 * np.abs(exact).max()
+
+
 @pytest.mark.parametrize("paddings", [[[0, 0], [1, 1], [1, 1], [0, 0]], [[0, 0], [0, 2], [3, 0], [0, 0]],
                                       [[0, 0], [0, 0], [0, 0], [0, 4]]])
 @pytest.mark.parametrize("value", [None, -0.75])

@@ -6,7 +6,7 @@ ours. BlazeFace's 128-px input samples 640x480 and 512x512 frames at whole pixel
 tensor equals MediaPipe's and so must the detections (to float32 rounding). The pose
 detector's 224-px input interpolates, where MediaPipe's OpenCV warp rounds to 1/32 px and
 uint8 (spec §7): its results agree to about a pixel. The same thresholds hold for the models
-converted to ONNX (edgevision.convert) on ONNX Runtime, and for BlazeFace on the QNN HTP.
+converted to ONNX (edgevision.convert) on ONNX Runtime, and for both detectors on the QNN HTP.
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ def _face(backend="litert", device="cpu"):
 
 
 @functools.cache
-def _pose(backend="litert"):
+def _pose(backend="litert", device="cpu"):
     anchors = ek.ssd_anchors(input_size=(224, 224), strides=(8, 16, 32, 32, 32), min_scale=0.1484375, max_scale=0.75)
-    return runtime.load("pose_detection", runtime=backend), ek.DetectionDecoder(anchors, scale=224, num_keypoints=4,
-                                                                                 min_score=0.5)
+    model = runtime.load("pose_detection", runtime=backend, device=device, strict=device != "cpu")
+    return model, ek.DetectionDecoder(anchors, scale=224, num_keypoints=4, min_score=0.5)
 
 
 def _detect(model_and_decoder, frame, size):
@@ -94,13 +94,27 @@ def _assert_face_parity(model_and_decoder, name):
 @pytest.mark.parametrize("task,name", [("pose_image", n) for n in ("astronaut", "camera", "blank", "background")]
                          + [("pose_image_noseg", "orbit")])
 def test_pose_detection_and_roi_match_mediapipe(task, name, backend):
+    _assert_pose_parity(_pose(backend), task, name)
+
+
+@needs_qnn
+def test_pose_detection_on_qnn_htp_matches_mediapipe():
+    """The converted float model, every node on the QNN HTP (strict; the x86-64 simulator
+    prepares it with runtime.load's default htp_graph_finalization_optimization_mode; ~6 s a
+    frame there, so one still)."""
+    model_and_decoder = _pose("onnxruntime", "qnn-htp")
+    assert set(model_and_decoder[0].placement) == {"QNNExecutionProvider"}
+    _assert_pose_parity(model_and_decoder, "pose_image", "astronaut")
+
+
+def _assert_pose_parity(model_and_decoder, task, name):
     fixture = _fixture(task, name)
     frames = _frames(name)
     compared = 0
     for t, index in enumerate(fixture["frame_index"]):
         frame = frames[index]
         H, W = frame.shape[:2]
-        dets = _detect(_pose(backend), frame, (224, 224))
+        dets = _detect(model_and_decoder, frame, (224, 224))
         found = bool(fixture["detection_found"][t])
         if len(dets) > 0 and found:
             np.testing.assert_allclose(dets.boxes[0], _xyxy(fixture["detection_box"][t]), rtol=0, atol=3e-3)

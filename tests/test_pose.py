@@ -5,7 +5,8 @@ fixed-point warp and its own TFLite build), and its outputs move when the input 
 grey level: ``bench/reference/noise_floor.py`` measured how far MediaPipe lands from its own
 fixture when every pixel gets integer noise in [-1, 1] (``noise_floor.json``). Per frame we
 allow the larger of the issue's threshold and that floor; the averages over clips must meet
-the issue's thresholds.
+the issue's thresholds. The parity tests run on LiteRT and on ONNX Runtime (the models converted
+by edgevision.convert) with the same thresholds.
 """
 
 from __future__ import annotations
@@ -21,13 +22,19 @@ import pytest
 import edgevision
 from edgevision import samples
 
+from backends import runtimes
+
 FIXTURES = Path(__file__).parent / "fixtures" / "mediapipe"
 NOISE_FLOOR = json.loads((FIXTURES / "noise_floor.json").read_text())["cases"]
 
 
 @functools.cache
-def _landmarker(mode: str = "image", segmentation: bool = False) -> edgevision.PoseLandmarker:
-    return edgevision.PoseLandmarker(mode=mode, segmentation=segmentation)
+def _landmarker(mode: str = "image", segmentation: bool = False, runtime: str = "auto") -> edgevision.PoseLandmarker:
+    # one thread on both runtimes (LiteRT's default): ONNX Runtime's pool spins on a busy CI machine
+    landmarker = edgevision.PoseLandmarker(mode=mode, segmentation=segmentation, runtime=runtime, threads=1)
+    expected = "onnxruntime" if runtime == "onnxruntime" else "litert"
+    assert landmarker.detector.model.runtime == landmarker.landmarker.model.runtime == expected
+    return landmarker
 
 
 @functools.cache
@@ -65,11 +72,12 @@ def _floor(case: str, key: str, t: int) -> float:
 # ----------------------------------------------------------------------------- image mode
 
 
+@pytest.mark.parametrize("runtime", runtimes("auto"))
 @pytest.mark.parametrize("name", ["astronaut", "camera"])
-def test_image_mode_matches_mediapipe(name):
+def test_image_mode_matches_mediapipe(name, runtime):
     frame = _frames(name)[0]
     fixture = _fixture("pose_image", name)
-    poses = _landmarker("image", segmentation=True)(frame)
+    poses = _landmarker("image", segmentation=True, runtime=runtime)(frame)
     assert len(poses) == 1 and fixture["found"][0]
     pose = poses[0]
     size = (frame.shape[1], frame.shape[0])
@@ -85,19 +93,21 @@ def test_image_mode_matches_mediapipe(name):
     np.testing.assert_allclose(pose.landmarks[:, 3:], fixture["landmarks"][0][:, 3:], atol=0.1)
 
 
-def test_astronaut_meets_the_issue_thresholds_outright():
+@pytest.mark.parametrize("runtime", runtimes("auto"))
+def test_astronaut_meets_the_issue_thresholds_outright(runtime):
     frame = _frames("astronaut")[0]
     fixture = _fixture("pose_image", "astronaut")
-    pose = _landmarker("image")(frame)[0]
+    pose = _landmarker("image", runtime=runtime)(frame)[0]
     assert _distance_percent(pose.landmarks, fixture["landmarks"][0], (512, 512)) <= 0.5
     assert _world_cm(pose.world_landmarks, fixture["world_landmarks"][0]) <= 1.0
 
 
-def test_detector_roi_matches_mediapipe():
+@pytest.mark.parametrize("runtime", runtimes("auto"))
+def test_detector_roi_matches_mediapipe(runtime):
     for name in ("astronaut", "camera"):
         frame = _frames(name)[0]
         fixture = _fixture("pose_image", name)
-        pose = _landmarker("image")(frame)[0]
+        pose = _landmarker("image", runtime=runtime)(frame)[0]
         expected = fixture["roi_from_detection"][0]
         width, height = frame.shape[1], frame.shape[0]
         roi = pose.roi
@@ -106,15 +116,17 @@ def test_detector_roi_matches_mediapipe():
         assert abs(roi.rotation - expected[4]) < 0.01
 
 
+@pytest.mark.parametrize("runtime", runtimes("auto"))
 @pytest.mark.parametrize("name", ["blank", "background"])
-def test_no_person_gives_an_empty_list(name):
+def test_no_person_gives_an_empty_list(name, runtime):
     assert not _fixture("pose_image", name)["found"][0]
-    assert _landmarker("image")(_frames(name)[0]) == []
+    assert _landmarker("image", runtime=runtime)(_frames(name)[0]) == []
 
 
-def test_image_mode_over_a_clip():
+@pytest.mark.parametrize("runtime", runtimes("auto"))
+def test_image_mode_over_a_clip(runtime):
     fixture = _fixture("pose_image_noseg", "orbit")
-    landmarker = _landmarker("image")
+    landmarker = _landmarker("image", runtime=runtime)
     distances = []
     for t, frame in enumerate(_frames("orbit")):
         poses = landmarker(frame)
@@ -138,13 +150,16 @@ def _run_video(name: str, **options):
 
 
 @functools.cache
-def _video(name: str):
-    return _run_video(name, segmentation=True)
+def _video(name: str, runtime: str = "auto"):
+    landmarker, results, runs = _run_video(name, segmentation=True, runtime=runtime, threads=1)
+    assert landmarker.landmarker.model.runtime == ("onnxruntime" if runtime == "onnxruntime" else "litert")
+    return landmarker, results, runs
 
 
-def test_video_mode_tracks_and_matches_mediapipe():
+@pytest.mark.parametrize("runtime", runtimes("auto"))
+def test_video_mode_tracks_and_matches_mediapipe(runtime):
     fixture = _fixture("pose_video", "orbit")
-    landmarker, results, runs = _video("orbit")
+    landmarker, results, runs = _video("orbit", runtime)
     # tracking skips the detector: MediaPipe ran it once on this clip
     assert sum(runs) <= 3 and runs[0] == 1
     assert landmarker.detector_runs >= sum(runs)
@@ -170,9 +185,10 @@ def _mean_floor(case: str) -> float:
     return float(np.mean(values))
 
 
-def test_person_leaving_and_reentering():
+@pytest.mark.parametrize("runtime", runtimes("auto"))
+def test_person_leaving_and_reentering(runtime):
     fixture = _fixture("pose_video", "exit")
-    _, results, runs = _video("exit")
+    _, results, runs = _video("exit", runtime)
     found = np.array([bool(r) for r in results])
     expected = fixture["found"].astype(bool)
     assert found[:5].all() and not found[8:22].any() and found[24:].sum() >= 4

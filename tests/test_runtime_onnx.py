@@ -155,6 +155,21 @@ def test_qnn_context_cache_is_written_once_and_reused(onnx_models, rng, tmp_path
 
 
 @needs_qnn
+def test_qnn_htp_defaults_yield_to_the_caller(onnx_models, monkeypatch):
+    from edgevision.runtime import qnn
+
+    key = "htp_graph_finalization_optimization_mode"
+    model = runtime.load(onnx_models["float"]["path"], device="qnn-htp", options={"provider_options": {key: 2}})
+    assert model.placement is not None and set(model.placement) == {"QNNExecutionProvider"}
+    assert qnn.provider_options("qnn-htp", {key: 2}, strict=False)[key] == "2"
+    monkeypatch.setattr(qnn.platform, "machine", lambda: "x86_64")  # the simulator: mode 1 unless told
+    assert qnn.provider_options("qnn-htp", {}, strict=False)[key] == "1"
+    assert key not in qnn.provider_options("qnn-gpu", {}, strict=False)
+    monkeypatch.setattr(qnn.platform, "machine", lambda: "aarch64")  # a device: QNN's own default
+    assert key not in qnn.provider_options("qnn-htp", {}, strict=False)
+
+
+@needs_qnn
 def test_qnn_gpu_without_a_gpu_is_reported(onnx_models):
     # The x86-64 wheel ships libQnnGpu.so but there is no Adreno: every node lands on the CPU.
     spec = onnx_models["float"]

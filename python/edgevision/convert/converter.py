@@ -14,7 +14,7 @@ from .ops import CHANNELS_FIRST, translator
 OPSET = 17
 IR_VERSION = 8  # the IR of opset 17: loadable by any ONNX Runtime that runs opset 17
 # Bump when the ONNX written for the same .tflite changes: cached conversions are redone.
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"
 LAYOUTS = ("nhwc", "nchw")
 
 # metadata_props keys written into every converted model

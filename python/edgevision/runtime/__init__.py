@@ -53,9 +53,13 @@ def load(
       ``load_delegate(path, options["delegate_options"])``) or loaded delegate object(s).
       Without one, LiteRT runs on the CPU with XNNPACK (``options={"xnnpack": False}`` turns it off).
     * ``options``: LiteRT: ``xnnpack``, ``delegate_options``. ONNX Runtime: ``provider_options``
-      (passed to the QNN EP, e.g. ``{"htp_performance_mode": "burst"}``), ``session_config``
-      (session config entries), ``graph_optimization_level``, ``context_cache`` (True or a
-      directory: compile the QNN graph once and reuse the saved context in later runs).
+      (passed to the QNN EP, e.g. ``{"htp_performance_mode": "burst"}``; they override
+      edgevision's defaults: on the x86-64 HTP simulator
+      ``htp_graph_finalization_optimization_mode="1"``, without which it cannot prepare
+      pose_detection; ``{"soc_model": "60"}`` makes the simulator compute in fp16 as that SoC's
+      HTP does), ``session_config`` (session config entries), ``graph_optimization_level``,
+      ``context_cache`` (True or a directory: compile the QNN graph once and reuse the saved
+      context in later runs).
     * ``strict``: QNN only: raise :class:`PlacementError` if any node would run on the CPU.
       Without it such nodes are reported with a :class:`PlacementWarning` and in ``model.placement``.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import threading
 import warnings
 from pathlib import Path
@@ -64,8 +65,26 @@ def _ensure_registered(ort: Any) -> bool:
     return True
 
 
+def emulated() -> bool:
+    """True on x86-64 hosts, where the QNN HTP backend is Qualcomm's simulator, not an NPU."""
+    return platform.machine().lower() in ("x86_64", "amd64")
+
+
+def default_options(device: str) -> dict[str, str]:
+    """Provider options edgevision sets unless the caller gives them.
+
+    On the x86-64 HTP simulator, ``htp_graph_finalization_optimization_mode=1``: at the
+    default mode the simulator (no ``soc_model`` given) cannot finalise some float graphs
+    (pose_detection: ``QNN_COMMON_ERROR_MEM_ALLOC``); mode 1 prepares all six MediaPipe models
+    1.5-2x faster, with the same outputs. On a device QNN's own default stands.
+    """
+    if device == "qnn-htp" and emulated():
+        return {"htp_graph_finalization_optimization_mode": "1"}
+    return {}
+
+
 def provider_options(device: str, user_options: Mapping[str, Any], strict: bool) -> dict[str, str]:
-    options = {"backend_path": backend_library(device)}
+    options = {"backend_path": backend_library(device), **default_options(device)}
     if strict:
         # By default the EP hands a QDQ graph's input Quantize / output Dequantize to the CPU EP;
         # strict placement keeps them on QNN too (the caller can still override it).
