@@ -168,6 +168,58 @@ def test_resize_mask_threshold_peer(benchmark, cv2, mask):
     benchmark(_peer_resize_mask_threshold, cv2, mask)
 
 
+# --------------------------------- 3b. mask 256x256 -> 1280x720 through a rotated ROI (pose)
+
+# A person's crop: upright (most frames) and leaning by half a radian.
+ROTATED_MASK_ROIS = {"upright": (640, 400, 640, 640, 0.05), "leaning": (640, 360, 500, 500, 0.5)}
+
+
+def _mask_roi_tf(ek, frame, name):
+    return ek.warp_roi(frame, ek.Rect(*ROTATED_MASK_ROIS[name]), (256, 256))[1]
+
+
+def _peer_resize_mask_rotated(cv2, mask, roi_tf):
+    frame_to_mask = np.asarray(roi_tf.inverse().matrix, np.float64)[:2]
+    return cv2.warpAffine(mask, frame_to_mask, (1280, 720), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _rotated_mask_ours(benchmark, ek, cv2, frame, mask, name):
+    _ours(benchmark, 1.0)
+    roi_tf = _mask_roi_tf(ek, frame, name)
+    buf = np.empty((720, 1280), np.float32)
+    result = benchmark(ek.resize_mask, mask, (1280, 720), transform=roi_tf, border="zero", out=buf)
+    assert np.shares_memory(result, buf), "out= was not used"
+    # warpAffine snaps positions to 1/32 px: close, not equal.
+    _close(result, _peer_resize_mask_rotated(cv2, mask, roi_tf), atol=0.05, mean_atol=2e-3,
+           what="resize_mask rotated")
+
+
+def _rotated_mask_peer(benchmark, ek, cv2, frame, mask, name):
+    _peer(benchmark, "cv2.warpAffine(mask, inverse ROI map, (1280, 720), INTER_LINEAR, BORDER_CONSTANT)")
+    benchmark(_peer_resize_mask_rotated, cv2, mask, _mask_roi_tf(ek, frame, name))
+
+
+@bench("resize_mask upright ROI ->1280x720")
+def test_resize_mask_upright_edgevision_out(benchmark, ek, cv2, frame, mask):
+    _rotated_mask_ours(benchmark, ek, cv2, frame, mask, "upright")
+
+
+@bench("resize_mask upright ROI ->1280x720")
+def test_resize_mask_upright_peer(benchmark, ek, cv2, frame, mask):
+    _rotated_mask_peer(benchmark, ek, cv2, frame, mask, "upright")
+
+
+@bench("resize_mask leaning ROI ->1280x720")
+def test_resize_mask_leaning_edgevision_out(benchmark, ek, cv2, frame, mask):
+    _rotated_mask_ours(benchmark, ek, cv2, frame, mask, "leaning")
+
+
+@bench("resize_mask leaning ROI ->1280x720")
+def test_resize_mask_leaning_peer(benchmark, ek, cv2, frame, mask):
+    _rotated_mask_peer(benchmark, ek, cv2, frame, mask, "leaning")
+
+
 # ------------------------------------------------------ 4. composite at 1280x720
 
 

@@ -33,12 +33,12 @@ struct OwnedMask {
   PlaneView<float> view;
 };
 
-inline OwnedMask random_mask(int width, int height, int col_stride, uint32_t seed) {
+inline OwnedMask random_mask(int width, int height, int col_stride, uint32_t seed, float low = 0.0f) {
   OwnedMask m;
   const int64_t row_stride = int64_t{width} * col_stride + 1;
   m.buffer.resize(static_cast<size_t>((height - 1) * row_stride + (width - 1) * int64_t{col_stride} + 1));
   std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::uniform_real_distribution<float> u(low, 1.0f);
   for (auto& v : m.buffer) v = u(rng);
   m.view = PlaneView<float>{m.buffer.data(), width, height, row_stride, col_stride};
   return m;

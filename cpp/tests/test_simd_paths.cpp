@@ -64,12 +64,16 @@ TEST(image_to_tensor_paths_match_scalar) {
 TEST(resize_mask_paths_match_scalar) {
   uint32_t seed = 100;
   for (int w : kWidths) {
-    const OwnedMask mask = random_mask(w + 2, w / 3 + 1, 1 + w % 2, seed++);
+    // Logit-like values of both signs: zero-weight lanes must not turn into -0 on some paths.
+    const OwnedMask mask = random_mask(w + 2, w / 3 + 1, 1 + w % 2, seed++, -1.0f);
     const Size out{3 * w + 1, 2 * w + 3};
     const Transform letterboxed = letterbox_transform(out, {mask.view.width, mask.view.height}, true, Sampling::opencv);
     const Transform rotated = roi_transform(Rect{w * 1.5, w * 0.9, w * 2.0, w * 1.5, 0.7}, out,
                                             {mask.view.width, mask.view.height}, true);
-    for (const Transform* t : {static_cast<const Transform*>(nullptr), &letterboxed, &rotated}) {
+    // Nearly upright and upsampled (a pose mask): chunks read their taps through window loads.
+    const Transform upright = roi_transform(Rect{w * 1.4, w * 1.1, w * 2.6, w * 1.9, 0.02}, out,
+                                            {mask.view.width, mask.view.height}, true);
+    for (const Transform* t : {static_cast<const Transform*>(nullptr), &letterboxed, &rotated, &upright}) {
       for (Border border : {Border::zero, Border::replicate}) {
         for (bool thresholded : {false, true}) {
           MaskResize options;

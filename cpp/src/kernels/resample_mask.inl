@@ -3,6 +3,9 @@
 // positions per pixel in float32).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+
 #include "kernels/jobs.hpp"
 #include "kernels/row_cache.hpp"
 #include "kernels/window_gather.inl"
@@ -75,6 +78,11 @@ void resample_mask_separable(const ResampleMaskJob& job) {
   }
 }
 
+// Rotated maps: positions per sample. Two shortcuts give exactly the general path's values:
+// chunks whose samples all lie in the zero border store zeros without reading the plane, and
+// chunks whose taps all sit on one pair of rows within kLanes consecutive floats read them with
+// two window loads and permutes instead of four gathers (masks are upsampled, so neighbouring
+// samples share taps).
 template <class V>
 void resample_mask_affine_span(const ResampleMaskJob& job, int i, int j_begin, int j_end) {
   using F = typename V::F;
@@ -86,6 +94,12 @@ void resample_mask_affine_span(const ResampleMaskJob& job, int i, int j_begin, i
   const F m0 = V::set1(m[0]), m3 = V::set1(m[3]);
   const I col_stride = V::seti(static_cast<int32_t>(job.src.col_stride));
   const I row_stride = V::seti(static_cast<int32_t>(job.src.row_stride));
+  const int nx = job.tap_x1 - job.tap_x0 + 1, ny = job.tap_y1 - job.tap_y0 + 1;
+  const bool zero_border = job.border == Border::zero;
+  const bool windowed = V::kLanes > 1 && job.src.col_stride == 1;
+  const int window_lane = m[0] >= 0.0f ? 0 : V::kLanes - 1;  // the leftmost sample of a chunk
+  const float* base = job.src.data;
+  alignas(32) int32_t lanes_x[V::kLanes], lanes_y[V::kLanes];
   for (int j = j_begin; j < j_end; j += V::kLanes) {
     const F fj = V::add(V::set1(static_cast<float>(j)), V::iota());
     const F sx = V::add(V::mul(m0, fj), bx);
@@ -93,33 +107,177 @@ void resample_mask_affine_span(const ResampleMaskJob& job, int i, int j_begin, i
     Taps<V> t;
     I x0, x1, y0, y1;
     // Taps are confined to the content window: shift it to the origin for axis_taps.
-    axis_taps<V>(V::sub(sx, V::set1(static_cast<float>(job.tap_x0))), job.tap_x1 - job.tap_x0 + 1, job.border,
-                 x0, x1, t.wx0, t.wx1);
-    axis_taps<V>(V::sub(sy, V::set1(static_cast<float>(job.tap_y0))), job.tap_y1 - job.tap_y0 + 1, job.border,
-                 y0, y1, t.wy0, t.wy1);
+    axis_taps<V>(V::sub(sx, V::set1(static_cast<float>(job.tap_x0))), nx, job.border, x0, x1, t.wx0, t.wx1);
+    axis_taps<V>(V::sub(sy, V::set1(static_cast<float>(job.tap_y0))), ny, job.border, y0, y1, t.wy0, t.wy1);
+    // Zero border: lanes without a tap inside the window are +0 on every path (a zero weight
+    // times a negative value would give -0 on some). axis_taps clamped x0/y0, so recompute.
+    I first_x = V::seti(0), first_y = V::seti(0);
+    if (zero_border) {
+      first_x = V::addi(V::to_int(V::floor(V::min(V::max(V::sub(sx, V::set1(static_cast<float>(job.tap_x0))),
+                                                         V::set1(-2.0f)), V::set1(nx + 1.0f)))), V::seti(1));
+      first_y = V::addi(V::to_int(V::floor(V::min(V::max(V::sub(sy, V::set1(static_cast<float>(job.tap_y0))),
+                                                         V::set1(-2.0f)), V::set1(ny + 1.0f)))), V::seti(1));
+      const I touches = V::andi(V::keepi_if_within(V::seti(1), first_x, V::seti(0), V::seti(nx)),
+                                V::keepi_if_within(V::seti(1), first_y, V::seti(0), V::seti(ny)));
+      if (!V::any_greater(touches, 0)) {
+        store_mask_values<V>(job, int64_t{i} * job.width + j, V::set1(0.0f));
+        continue;
+      }
+    }
     if (job.border == Border::replicate) {
       t.wy0 = V::keep_if_within(t.wy0, sx, V::set1(job.valid_x0), V::set1(job.valid_x1));
       t.wy1 = V::keep_if_within(t.wy1, sx, V::set1(job.valid_x0), V::set1(job.valid_x1));
       t.wy0 = V::keep_if_within(t.wy0, sy, V::set1(job.valid_y0), V::set1(job.valid_y1));
       t.wy1 = V::keep_if_within(t.wy1, sy, V::set1(job.valid_y0), V::set1(job.valid_y1));
     }
-    x0 = V::mulli(V::addi(x0, V::seti(job.tap_x0)), col_stride);
-    x1 = V::mulli(V::addi(x1, V::seti(job.tap_x0)), col_stride);
-    y0 = V::mulli(V::addi(y0, V::seti(job.tap_y0)), row_stride);
-    y1 = V::mulli(V::addi(y1, V::seti(job.tap_y0)), row_stride);
-    const float* base = job.src.data;
-    const F value = bilinear<V>(V::gather_f32(base, V::addi(y0, x0)), V::gather_f32(base, V::addi(y0, x1)),
-                                V::gather_f32(base, V::addi(y1, x0)), V::gather_f32(base, V::addi(y1, x1)), t);
+    F value;
+    bool done = false;
+    if (windowed) {
+      V::storei(lanes_x, x0);
+      V::storei(lanes_y, y0);
+      const int32_t start = lanes_x[window_lane], row = lanes_y[0];
+      const I i0 = V::subi(x0, V::seti(start)), i1 = V::subi(x1, V::seti(start));
+      if (job.tap_x0 + start + V::kLanes <= job.src.width && V::all_within(V::subi(y0, V::seti(row)), V::seti(0)) &&
+          V::all_within(V::subi(y1, V::seti(row + 1)), V::seti(0)) && V::all_within(i0, V::seti(V::kLanes - 1)) &&
+          V::all_within(i1, V::seti(V::kLanes - 1))) {
+        const float* top = base + int64_t{job.tap_y0 + row} * job.src.row_stride + job.tap_x0 + start;
+        const F upper = V::load(top), lower = V::load(top + job.src.row_stride);
+        value = bilinear<V>(V::permute(upper, i0), V::permute(upper, i1), V::permute(lower, i0),
+                            V::permute(lower, i1), t);
+        done = true;
+      }
+    }
+    if (!done) {
+      x0 = V::mulli(V::addi(x0, V::seti(job.tap_x0)), col_stride);
+      x1 = V::mulli(V::addi(x1, V::seti(job.tap_x0)), col_stride);
+      y0 = V::mulli(V::addi(y0, V::seti(job.tap_y0)), row_stride);
+      y1 = V::mulli(V::addi(y1, V::seti(job.tap_y0)), row_stride);
+      value = bilinear<V>(V::gather_f32(base, V::addi(y0, x0)), V::gather_f32(base, V::addi(y0, x1)),
+                          V::gather_f32(base, V::addi(y1, x0)), V::gather_f32(base, V::addi(y1, x1)), t);
+    }
+    if (zero_border) {
+      value = V::keep_if_within(V::keep_if_within(value, first_x, V::seti(0), V::seti(nx)), first_y, V::seti(0),
+                                V::seti(ny));
+    }
+    store_mask_values<V>(job, int64_t{i} * job.width + j, value);
+  }
+}
+
+// Columns of row i as an interval of j, from the map in double precision. `inside`: where
+// every sample's taps lie in the plane's content window; otherwise where a sample may touch it
+// (the zero border's support). Both keep a margin of a few columns, far above float32's position
+// error, so the chunk code that runs inside them decides exactly.
+inline void column_interval(const ResampleMaskJob& job, int i, bool inside, int& begin, int& end) {
+  const float* m = job.map.m;
+  double lo = 0.0, hi = job.width;
+  const auto clip = [&](double slope, double intercept, double first, double last) {
+    if (first > last || std::abs(slope) < 1e-9) {
+      if (intercept < first || intercept > last) hi = lo;
+      return;
+    }
+    double a = (first - intercept) / slope, b = (last - intercept) / slope;
+    if (a > b) std::swap(a, b);
+    lo = std::max(lo, inside ? std::ceil(a) + 2.0 : std::floor(a) - 2.0);
+    hi = std::min(hi, inside ? std::floor(b) - 2.0 : std::ceil(b) + 3.0);
+  };
+  const double x_intercept = double(m[1]) * i + m[2], y_intercept = double(m[4]) * i + m[5];
+  if (inside) {  // tap0 <= position and position + 1 <= tap1
+    clip(m[0], x_intercept, job.tap_x0 + 0.25, job.tap_x1 - 1.25);
+    clip(m[3], y_intercept, job.tap_y0 + 0.25, job.tap_y1 - 1.25);
+  } else {  // tap0 - 1 <= position < tap1 + 1
+    clip(m[0], x_intercept, job.tap_x0 - 1.5, job.tap_x1 + 1.5);
+    clip(m[3], y_intercept, job.tap_y0 - 1.5, job.tap_y1 + 1.5);
+  }
+  begin = static_cast<int>(std::clamp(lo, 0.0, double(job.width)));
+  end = std::max(begin, static_cast<int>(std::clamp(hi, 0.0, double(job.width))));
+}
+
+template <class V>
+void fill_mask_zeros(const ResampleMaskJob& job, int i, int j_begin, int j_end) {
+  for (int j = j_begin; j < j_end; j += V::kLanes) store_mask_values<V>(job, int64_t{i} * job.width + j, V::set1(0.0f));
+}
+
+// Samples whose taps all lie inside the content window: axis_taps' clamps and the borders'
+// masks do nothing there, so this is the general path's arithmetic without them.
+template <class V>
+void resample_mask_interior_span(const ResampleMaskJob& job, int i, int j_begin, int j_end) {
+  using F = typename V::F;
+  using I = typename V::I;
+  const float* m = job.map.m;
+  const float fi = static_cast<float>(i);
+  const F bx = V::set1(m[1] * fi + m[2]), by = V::set1(m[4] * fi + m[5]);
+  const F m0 = V::set1(m[0]), m3 = V::set1(m[3]);
+  const F tx = V::set1(static_cast<float>(job.tap_x0)), ty = V::set1(static_cast<float>(job.tap_y0));
+  const I row_stride = V::seti(static_cast<int32_t>(job.src.row_stride));
+  const I col_stride = V::seti(static_cast<int32_t>(job.src.col_stride));
+  const float* origin = job.src.data + int64_t{job.tap_y0} * job.src.row_stride + int64_t{job.tap_x0} * job.src.col_stride;
+  const bool windowed = V::kLanes > 1 && job.src.col_stride == 1;
+  const int window_limit = job.src.width - job.tap_x0 - V::kLanes;  // last window start inside the row
+  // Lane 0's and the last lane's positions in scalar: the same float operations as the vector
+  // lanes (no contraction in kernels), and positions are monotonic along a row, so the ends
+  // bound every lane's taps.
+  const float sm0 = m[0], sm3 = m[3], sbx = m[1] * fi + m[2], sby = m[4] * fi + m[5];
+  const float stx = static_cast<float>(job.tap_x0), sty = static_cast<float>(job.tap_y0);
+  for (int j = j_begin; j < j_end; j += V::kLanes) {
+    const F fj = V::add(V::set1(static_cast<float>(j)), V::iota());
+    const F px = V::sub(V::add(V::mul(m0, fj), bx), tx);
+    const F py = V::sub(V::add(V::mul(m3, fj), by), ty);
+    const F floor_x = V::floor(px), floor_y = V::floor(py);
+    Taps<V> t;
+    t.wx1 = V::sub(px, floor_x);
+    t.wx0 = V::sub(V::set1(1.0f), t.wx1);
+    t.wy1 = V::sub(py, floor_y);
+    t.wy0 = V::sub(V::set1(1.0f), t.wy1);
+    const I x0 = V::to_int(floor_x), y0 = V::to_int(floor_y);
+    F value;
+    bool done = false;
+    if (windowed) {
+      const float first = static_cast<float>(j), last = static_cast<float>(j) + static_cast<float>(V::kLanes - 1);
+      const int xa = static_cast<int>(std::floor(sm0 * first + sbx - stx));
+      const int xb = static_cast<int>(std::floor(sm0 * last + sbx - stx));
+      const int ya = static_cast<int>(std::floor(sm3 * first + sby - sty));
+      const int yb = static_cast<int>(std::floor(sm3 * last + sby - sty));
+      const int start = std::min(xa, xb);
+      if (ya == yb && std::abs(xb - xa) <= V::kLanes - 2 && start <= window_limit) {
+        const I k0 = V::subi(x0, V::seti(start)), k1 = V::addi(k0, V::seti(1));
+        const float* top = origin + int64_t{ya} * job.src.row_stride + start;
+        const F upper = V::load(top), lower = V::load(top + job.src.row_stride);
+        value = bilinear<V>(V::permute(upper, k0), V::permute(upper, k1), V::permute(lower, k0),
+                            V::permute(lower, k1), t);
+        done = true;
+      }
+    }
+    if (!done) {
+      const I o00 = V::addi(V::mulli(y0, row_stride), V::mulli(x0, col_stride));
+      const I o01 = V::addi(o00, col_stride), o10 = V::addi(o00, row_stride);
+      value = bilinear<V>(V::gather_f32(origin, o00), V::gather_f32(origin, o01), V::gather_f32(origin, o10),
+                          V::gather_f32(origin, V::addi(o10, col_stride)), t);
+    }
     store_mask_values<V>(job, int64_t{i} * job.width + j, value);
   }
 }
 
 template <class V>
 void resample_mask_affine(const ResampleMaskJob& job) {
-  const int vector_end = job.width - job.width % V::kLanes;
+  using S = simd::ScalarOps;
+  const int lanes = V::kLanes;
+  const int vector_end = job.width - job.width % lanes;
+  const auto down = [&](int c) { return std::min(c - c % lanes, vector_end); };
+  const auto up = [&](int c) { return std::min(c + (lanes - c % lanes) % lanes, vector_end); };
   for (int i = 0; i < job.height; ++i) {
-    resample_mask_affine_span<V>(job, i, 0, vector_end);
-    resample_mask_affine_span<simd::ScalarOps>(job, i, vector_end, job.width);
+    // Whole chunks of the vector part: zeros | general | interior | general | zeros, then the
+    // scalar tail through the general path. Each part gives the general path's values.
+    int touch_begin = 0, touch_end = job.width, inner_begin, inner_end;
+    if (job.border == Border::zero) column_interval(job, i, false, touch_begin, touch_end);
+    column_interval(job, i, true, inner_begin, inner_end);
+    const int a = down(touch_begin), d = std::max(a, up(touch_end));
+    const int b = std::clamp(up(inner_begin), a, d), c = std::clamp(down(inner_end), b, d);
+    fill_mask_zeros<V>(job, i, 0, a);
+    resample_mask_affine_span<V>(job, i, a, b);
+    resample_mask_interior_span<V>(job, i, b, c);
+    resample_mask_affine_span<V>(job, i, c, d);
+    fill_mask_zeros<V>(job, i, d, vector_end);
+    resample_mask_affine_span<S>(job, i, vector_end, job.width);
   }
 }
 
