@@ -21,6 +21,7 @@ import os
 import statistics
 import time
 
+import numpy as np
 import pytest
 
 from mediapipe_peer import mediapipe_fps, mediapipe_or_skip
@@ -58,6 +59,15 @@ def measure(model: str, frames, timed: int = 120, warmup: int = 10) -> dict:
             total.append(elapsed)
             infer.append(segmenter.timings.inference_ms)
             post.append(elapsed - segmenter.timings.inference_ms)
+    reused = np.empty(frames[0].shape[:2], np.float32)
+    post_reused = []
+    for k in range(warmup + timed):
+        frame = frames[k % len(frames)]
+        start = time.perf_counter()
+        segmenter(frame, out=reused)
+        elapsed = (time.perf_counter() - start) * 1e3
+        if k >= warmup:
+            post_reused.append(elapsed - segmenter.timings.inference_ms)
     for k in range(warmup + timed):
         frame = frames[k % len(frames)]
         start = time.perf_counter()
@@ -67,7 +77,8 @@ def measure(model: str, frames, timed: int = 120, warmup: int = 10) -> dict:
             post_blur.append(elapsed - segmenter.timings.inference_ms)
     med = statistics.median
     return {"total_ms": med(total), "fps": 1e3 / med(total), "inference_ms": med(infer),
-            "non_inference_ms": med(post), "non_inference_blur_ms": med(post_blur), "threads": THREADS}
+            "non_inference_ms": med(post), "non_inference_reused_out_ms": med(post_reused),
+            "non_inference_blur_ms": med(post_blur), "threads": THREADS}
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +104,8 @@ def test_frames_per_second_vs_mediapipe(model, frames, mediapipe):
 @pytest.mark.parametrize("model", sorted(CASES))
 def test_non_inference_time(model, frames):
     ours = measure(model, frames)
-    print(f"\nselfie {model} 720p: non-inference {ours['non_inference_ms']:.3f} ms (budget {POST_BUDGET_MS}), "
-          f"with blur composite {ours['non_inference_blur_ms']:.3f} ms (budget {COMPOSITE_BUDGET_MS})")
+    print(f"\nselfie {model} 720p: non-inference {ours['non_inference_ms']:.3f} ms (budget {POST_BUDGET_MS}; "
+          f"{ours['non_inference_reused_out_ms']:.3f} ms into a reused out= mask), with blur composite {ours['non_inference_blur_ms']:.3f} ms (budget {COMPOSITE_BUDGET_MS})")
     assert ours["non_inference_ms"] <= POST_BUDGET_MS
     assert ours["non_inference_blur_ms"] <= COMPOSITE_BUDGET_MS
 
