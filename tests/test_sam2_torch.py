@@ -145,6 +145,23 @@ def test_predict_matches_torch(predictor, reference, name, multimask):
     assert 0.0 < got.mask.mean() < 1.0
 
 
+@pytest.mark.parametrize("name", sorted(PROMPTS))
+def test_candidates_match_torch_multimask_output(predictor, reference, name):
+    """predict_candidates: SAM2ImagePredictor's three multimask outputs, best first."""
+    prompt = PROMPTS[name]
+    candidates = predictor.predict_candidates(**prompt)
+    want = reference.predict(multimask=True, **prompt)
+    assert [c.token for c in candidates] == [1 + int(j) for j in np.argsort(-want["iou"], kind="stable")]
+    for c in candidates:
+        j = c.token - 1
+        assert c.score == pytest.approx(float(want["iou"][j]), abs=1e-5)
+        assert_max_diff(c.low_res_logits, want["low_res"][j], LOGIT_TOLERANCE, f"{name} token {c.token}")
+        differ = np.count_nonzero(c.mask != want["masks"][j]) / c.mask.size
+        assert differ <= MASK_TOLERANCE, f"{name} token {c.token}: masks differ on {differ:.4%} of pixels"
+    best = predictor.predict(multimask=True, **prompt)
+    assert best.token == candidates[0].token and np.array_equal(best.mask, candidates[0].mask)
+
+
 def test_all_four_tokens_match_torch(predictor, reference, params):
     """The decoder graph's four outputs, not only the chosen one."""
     prompt = PROMPTS["box and clicks"]
@@ -216,6 +233,8 @@ def test_aihub_contract(astronaut, reference):
     want = reference.predict(points=[[200, 150], [260, 180]], labels=[1, 1])
     assert got.token == 0 and got.score == pytest.approx(float(want["raw_iou"][0]), abs=1e-5)
     assert_max_diff(got.low_res_logits, np.clip(want["raw"][0], -32, 32), LOGIT_TOLERANCE, "AI Hub token 0")
+    (only,) = p.predict_candidates(points=[[200, 150], [260, 180]], labels=[1, 1])  # one output: one candidate
+    assert only.token == 0 and np.array_equal(only.mask, got.mask)
     with pytest.raises(ValueError, match="encodes every point as a positive click"):
         p.predict(points=[[200, 150]], labels=[0])
     with pytest.raises(ValueError, match="clicks only"):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Sequence, Union
 
@@ -204,31 +204,44 @@ class Sam2Predictor:
 
         ValueError for an empty prompt (no point and no box) or non-finite coordinates.
         """
-        if self._features is None or self._image_size is None:
-            raise RuntimeError("call set_image(image) before predict()")
         if not isinstance(multimask, (bool, np.bool_)):
             raise TypeError(f"multimask must be True or False, got {multimask!r}")
         start = time.perf_counter()
-        pts, lbl, boxes = _prompt_arrays(points, labels, box)
+        pts, lbl, boxes = self._prompt(points, labels, box)
         if self._contract.aihub:
             return self._predict_aihub(pts, lbl, boxes, mask_input, start)
-        sparse = sam2_ops.sam2_prompt_encode(pts, lbl, boxes=boxes, image_size=self._image_size, params=self._params)
-        dense = self._no_mask if mask_input is None else self._dense_from_mask(mask_input)
-        t_prompt = time.perf_counter()
-        c = self._contract.decoder_inputs
-        inputs: list[Optional[np.ndarray]] = [None] * len(c)
-        inputs[c["image_embeddings"]], inputs[c["high_res_features1"]], inputs[c["high_res_features2"]] = self._features
-        inputs[c["sparse_embeddings"]] = sparse[None]
-        inputs[c["dense_embeddings"]] = dense
-        outputs = self.decoder.run(inputs)
-        t_decoder = time.perf_counter()
-        o = self._contract.decoder_outputs
-        iou = outputs[o["iou_predictions"]]
-        chosen = self._postprocess(outputs[o["low_res_masks"]], iou, multimask)
-        object_score = float(outputs[o["object_score_logits"]].reshape(-1)[0]) if "object_score_logits" in o else None
+        low_res, iou, object_score, t_prompt, t_decoder = self._decode(pts, lbl, boxes, mask_input)
+        chosen = self._postprocess(low_res, iou, multimask)
         end = time.perf_counter()
         self._record(start, t_prompt, t_decoder, end)
         return _prediction(chosen, iou, object_score)
+
+    def predict_candidates(
+        self,
+        points: Optional[Any] = None,
+        labels: Optional[Any] = None,
+        box: Optional[Any] = None,
+        mask_input: Optional[np.ndarray] = None,
+    ) -> list[Sam2Prediction]:
+        """Every multimask output for a prompt, best predicted IoU first (what SAM 2's predictor
+        returns with ``multimask_output=True``, for a UI that lets the user pick): three
+        :class:`Sam2Prediction` (tokens 1-3), each upsampled to the image. Arguments as
+        :meth:`predict`. The AI Hub export has a single output: a list of one.
+        """
+        start = time.perf_counter()
+        pts, lbl, boxes = self._prompt(points, labels, box)
+        if self._contract.aihub:
+            return [self._predict_aihub(pts, lbl, boxes, mask_input, start)]
+        low_res, iou, object_score, t_prompt, t_decoder = self._decode(pts, lbl, boxes, mask_input)
+        logits = low_res.reshape((-1,) + low_res.shape[-2:])
+        scores = np.asarray(iou, np.float32).reshape(-1)
+        tokens = range(1, len(scores)) if len(scores) > 1 else range(1)
+        results = []
+        for token in sorted(tokens, key=lambda k: -scores[k]):  # stable: the lower token first on ties
+            one = self._postprocess(logits[token:token + 1], scores[token:token + 1], False)
+            results.append(_prediction(replace(one, token=token), iou, object_score))
+        self._record(start, t_prompt, t_decoder, time.perf_counter())
+        return results
 
     def close(self) -> None:
         self.encoder = self.decoder = self._mask_model = None
@@ -246,6 +259,27 @@ class Sam2Predictor:
                 f"decoder {os.path.basename(getattr(self.decoder, 'path', '?'))}>")
 
     # -------------------------------------------------------------------------- internals
+
+    def _prompt(self, points, labels, box):
+        if self._features is None or self._image_size is None:
+            raise RuntimeError("call set_image(image) before predict()")
+        return _prompt_arrays(points, labels, box)
+
+    def _decode(self, pts, lbl, boxes, mask_input):
+        """The decoder's four low-res masks, IoUs and object score for a prompt (edgevision's export)."""
+        sparse = sam2_ops.sam2_prompt_encode(pts, lbl, boxes=boxes, image_size=self._image_size, params=self._params)
+        dense = self._no_mask if mask_input is None else self._dense_from_mask(mask_input)
+        t_prompt = time.perf_counter()
+        c = self._contract.decoder_inputs
+        inputs: list[Optional[np.ndarray]] = [None] * len(c)
+        inputs[c["image_embeddings"]], inputs[c["high_res_features1"]], inputs[c["high_res_features2"]] = self._features
+        inputs[c["sparse_embeddings"]] = sparse[None]
+        inputs[c["dense_embeddings"]] = dense
+        outputs = self.decoder.run(inputs)
+        t_decoder = time.perf_counter()
+        o = self._contract.decoder_outputs
+        object_score = float(outputs[o["object_score_logits"]].reshape(-1)[0]) if "object_score_logits" in o else None
+        return outputs[o["low_res_masks"]], outputs[o["iou_predictions"]], object_score, t_prompt, t_decoder
 
     def _postprocess(self, low_res: np.ndarray, iou: np.ndarray, multimask: bool) -> sam2_ops.Sam2Mask:
         if low_res.ndim == 4 and low_res.shape[-1] == 1 and low_res.shape[1] != 1:  # NHWC single mask (LiteRT)
