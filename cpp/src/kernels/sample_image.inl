@@ -19,6 +19,7 @@ namespace edgevision::kernels {
 namespace {
 
 constexpr int kWeightOne = 1 << 14;
+constexpr int kPrefetchRows = 2;  // output rows of look-ahead for cold source frames
 
 // Horizontal taps of kLanes samples: byte offset of the pair's first pixel within a row, and
 // the pair's weights packed as a0 | a1 << 16.
@@ -179,7 +180,22 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
   const I pixel_stride = V::seti(static_cast<int32_t>(job.src.pixel_stride));
   const F x_limit = V::set1(static_cast<float>(job.src.width) + 1.0f);
   const F y_limit = V::set1(static_cast<float>(job.src.height) + 1.0f);
+  // Frames arrive cold (a new one per call, and inference ran in between): ask for the source
+  // lines of the row kPrefetchRows ahead while this one computes. Positions only: no effect on
+  // the values.
+  const float ahead = fi + static_cast<float>(kPrefetchRows);
+  const float ahead_x = m[1] * ahead + m[2], ahead_y = m[4] * ahead + m[5];
+  const float max_x = static_cast<float>(job.src.width - 1), max_y = static_cast<float>(job.src.height - 2);
   for (int j = j_begin; j < j_end; j += V::kLanes) {
+    for (const int k : {0, V::kLanes - 1}) {
+      const float fk = static_cast<float>(j + k);
+      const float px = std::clamp(m[0] * fk + ahead_x, 0.0f, max_x);
+      const float py = std::clamp(m[3] * fk + ahead_y, 0.0f, std::max(max_y, 0.0f));
+      const uint8_t* line = base + static_cast<int64_t>(py) * job.src.row_stride +
+                            static_cast<int64_t>(px) * job.src.pixel_stride;
+      __builtin_prefetch(line);
+      __builtin_prefetch(line + job.src.row_stride);
+    }
     const F fj = V::add(V::set1(static_cast<float>(j)), V::iota());
     // Clamped as in pair_taps/axis_taps, so the integer conversion below stays defined.
     const F sx = V::min(V::max(V::add(V::mul(m0, fj), bx), V::set1(-2.0f)), x_limit);
