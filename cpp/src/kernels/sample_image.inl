@@ -184,19 +184,21 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
   // lines of the row kPrefetchRows ahead while this one computes. Positions only: no effect on
   // the values.
   const float ahead = fi + static_cast<float>(kPrefetchRows);
-  const float ahead_x = m[1] * ahead + m[2], ahead_y = m[4] * ahead + m[5];
-  const float max_x = static_cast<float>(job.src.width - 1), max_y = static_cast<float>(job.src.height - 2);
+  const F ahead_x = V::set1(m[1] * ahead + m[2]), ahead_y = V::set1(m[4] * ahead + m[5]);
+  const F zero = V::set1(0.0f), max_x = V::set1(static_cast<float>(job.src.width - 1));
+  const F max_y = V::set1(static_cast<float>(std::max(job.src.height - 2, 0)));
+  alignas(32) int32_t ahead_off[V::kLanes];
   for (int j = j_begin; j < j_end; j += V::kLanes) {
-    for (const int k : {0, V::kLanes - 1}) {
-      const float fk = static_cast<float>(j + k);
-      const float px = std::clamp(m[0] * fk + ahead_x, 0.0f, max_x);
-      const float py = std::clamp(m[3] * fk + ahead_y, 0.0f, std::max(max_y, 0.0f));
-      const uint8_t* line = base + static_cast<int64_t>(py) * job.src.row_stride +
-                            static_cast<int64_t>(px) * job.src.pixel_stride;
-      __builtin_prefetch(line);
-      __builtin_prefetch(line + job.src.row_stride);
-    }
     const F fj = V::add(V::set1(static_cast<float>(j)), V::iota());
+    {
+      const I ax = V::to_int(V::min(V::max(V::add(V::mul(m0, fj), ahead_x), zero), max_x));
+      const I ay = V::to_int(V::min(V::max(V::add(V::mul(m3, fj), ahead_y), zero), max_y));
+      V::storei(ahead_off, V::addi(V::mulli(ay, row_stride), V::mulli(ax, pixel_stride)));
+      for (int k = 0; k < V::kLanes; ++k) {
+        __builtin_prefetch(base + ahead_off[k]);
+        __builtin_prefetch(base + ahead_off[k] + job.src.row_stride);
+      }
+    }
     // Clamped as in pair_taps/axis_taps, so the integer conversion below stays defined.
     const F sx = V::min(V::max(V::add(V::mul(m0, fj), bx), V::set1(-2.0f)), x_limit);
     const F sy = V::min(V::max(V::add(V::mul(m3, fj), by), V::set1(-2.0f)), y_limit);
