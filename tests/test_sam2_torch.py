@@ -208,6 +208,19 @@ def test_mask_input_refinement_matches_torch(predictor, reference):
     assert np.count_nonzero(got.mask != want["masks"][0]) / got.mask.size <= MASK_TOLERANCE
 
 
+@pytest.mark.parametrize("multimask", [False, True])
+def test_mask_only_prompt_matches_torch(predictor, reference, multimask):
+    """A previous mask alone (no click, no box): zero sparse tokens, as SAM2ImagePredictor."""
+    first = predictor.predict(points=[[200, 150]], labels=[1])
+    got = predictor.predict(mask_input=first.low_res_logits, multimask=multimask)
+    want = reference.predict(mask_input=first.low_res_logits, multimask=multimask)
+    j = int(np.argmax(want["iou"])) if multimask else 0
+    expected_token = 1 + j if multimask else want["tokens"][0]
+    assert got.token == expected_token
+    assert_max_diff(got.low_res_logits, want["low_res"][j], LOGIT_TOLERANCE, "mask-only low-res logits")
+    assert np.count_nonzero(got.mask != want["masks"][j]) / got.mask.size <= MASK_TOLERANCE
+
+
 def test_non_square_image_and_bgr(files, camera3, reference):
     """A 720p frame (stretched, downscaled horizontally) in BGR order."""
     frame = cv2.resize(camera3, (1280, 720))

@@ -202,12 +202,14 @@ class Sam2Predictor:
           a single ambiguous click); ``False``: the single-mask output, replaced by the best
           multimask output when unstable (as SAM 2's predictor does).
 
-        ValueError for an empty prompt (no point and no box) or non-finite coordinates.
+        ``mask_input`` alone (no point, no box) is a prompt too, as in SAM 2's predictor: it
+        refines that mask without clicks. ValueError for an empty prompt (no point, box or
+        mask_input) or non-finite coordinates.
         """
         if not isinstance(multimask, (bool, np.bool_)):
             raise TypeError(f"multimask must be True or False, got {multimask!r}")
         start = time.perf_counter()
-        pts, lbl, boxes = self._prompt(points, labels, box)
+        pts, lbl, boxes = self._prompt(points, labels, box, mask_input)
         if self._contract.aihub:
             return self._predict_aihub(pts, lbl, boxes, mask_input, start)
         low_res, iou, object_score, t_prompt, t_decoder = self._decode(pts, lbl, boxes, mask_input)
@@ -229,7 +231,7 @@ class Sam2Predictor:
         :meth:`predict`. The AI Hub export has a single output: a list of one.
         """
         start = time.perf_counter()
-        pts, lbl, boxes = self._prompt(points, labels, box)
+        pts, lbl, boxes = self._prompt(points, labels, box, mask_input)
         if self._contract.aihub:
             return [self._predict_aihub(pts, lbl, boxes, mask_input, start)]
         low_res, iou, object_score, t_prompt, t_decoder = self._decode(pts, lbl, boxes, mask_input)
@@ -260,14 +262,21 @@ class Sam2Predictor:
 
     # -------------------------------------------------------------------------- internals
 
-    def _prompt(self, points, labels, box):
+    def _prompt(self, points, labels, box, mask_input):
         if self._features is None or self._image_size is None:
             raise RuntimeError("call set_image(image) before predict()")
-        return _prompt_arrays(points, labels, box)
+        pts, lbl, boxes = _prompt_arrays(points, labels, box)
+        if pts is None and boxes is None and mask_input is None:
+            raise ValueError("empty prompt: give at least one point (with its label), a box or a mask_input")
+        return pts, lbl, boxes
 
     def _decode(self, pts, lbl, boxes, mask_input):
         """The decoder's four low-res masks, IoUs and object score for a prompt (edgevision's export)."""
-        sparse = sam2_ops.sam2_prompt_encode(pts, lbl, boxes=boxes, image_size=self._image_size, params=self._params)
+        if pts is None and boxes is None:  # a mask-only prompt: no sparse tokens, as SAM 2's predictor
+            sparse = np.zeros((0, self._params["no_mask_embed"].shape[-1]), np.float32)
+        else:
+            sparse = sam2_ops.sam2_prompt_encode(pts, lbl, boxes=boxes, image_size=self._image_size,
+                                                 params=self._params)
         dense = self._no_mask if mask_input is None else self._dense_from_mask(mask_input)
         t_prompt = time.perf_counter()
         c = self._contract.decoder_inputs
@@ -385,8 +394,6 @@ def _prompt_arrays(points, labels, box):
         boxes = np.asarray(box)
         if boxes.shape not in ((4,), (1, 4)):
             raise ValueError(f"box must be (x0, y0, x1, y1), got shape {boxes.shape}")
-    if pts is None and boxes is None:
-        raise ValueError("empty prompt: give at least one point (with its label) or a box")
     for name, a in (("points", pts), ("box", boxes)):
         if a is not None and a.dtype.kind not in "fiu":
             raise TypeError(f"{name} must be numbers, got dtype {a.dtype}")
