@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -269,3 +271,24 @@ def test_mediapipe_transform(frame, size, keep_aspect):
     )
     assert tuple(tf.src_size) == tuple(size)
     assert tuple(tf.dst_size) == (W, H)
+
+
+@pytest.mark.parametrize("keep_aspect", [True, False])
+@pytest.mark.parametrize("size", [(128, 128), (256, 144), (7, 300)])
+def test_opencv_normalized_coordinates_are_continuous(frame, size, keep_aspect, rng):
+    """A cv2.resize letterbox maps continuous positions: a model's normalised output u (0 at the
+    tensor's left edge, 1 at its right) lands at (u * tw - pad) / scale in the image, and the
+    content's edges land on the image's edges (AI Hub's denormalize_coordinates)."""
+    _, tf = letterbox(frame, size, keep_aspect=keep_aspect)
+    W, H = frame_size(frame)
+    tw, th = size
+    if keep_aspect:
+        s = min(tw / W, th / H)
+        new_w, new_h = max(1, min(tw, math.floor(W * s + 0.5))), max(1, min(th, math.floor(H * s + 0.5)))
+    else:
+        new_w, new_h = tw, th
+    left, top = (tw - new_w) // 2, (th - new_h) // 2
+    u = rng.random((20, 2))
+    want = np.stack([(u[:, 0] * tw - left) / new_w, (u[:, 1] * th - top) / new_h], axis=1)
+    np.testing.assert_allclose(tf.apply_normalized(u), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tf.inverse().apply_normalized(want), u, rtol=1e-10, atol=1e-12)

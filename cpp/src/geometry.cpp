@@ -13,15 +13,18 @@ Transform::Matrix multiply(const Transform::Matrix& a, const Transform::Matrix& 
   return r;
 }
 
-Transform::Transform(const Matrix& matrix, Size src_size, Size dst_size, PixelRect content)
-    : matrix_(matrix), src_size_(src_size), dst_size_(dst_size), content_(content) {}
+Transform::Transform(const Matrix& matrix, Size src_size, Size dst_size, PixelRect content, bool half_pixel)
+    : matrix_(matrix), src_size_(src_size), dst_size_(dst_size), content_(content), half_pixel_(half_pixel) {}
 
 Transform::Transform(const Matrix& matrix, Size src_size, Size dst_size)
     : Transform(matrix, src_size, dst_size, PixelRect{0, 0, src_size.width, src_size.height}) {}
 
 Transform::Matrix Transform::normalized_matrix() const {
-  const Matrix to_src_pixels{double(src_size_.width), 0, 0, 0, double(src_size_.height), 0, 0, 0, 1};
-  const Matrix to_dst_normalized{1.0 / dst_size_.width, 0, 0, 0, 1.0 / dst_size_.height, 0, 0, 0, 1};
+  // Normalised u -> pixel coordinate u * size, less half a pixel for half-pixel-centred maps.
+  const double shift = half_pixel_ ? 0.5 : 0.0;
+  const Matrix to_src_pixels{double(src_size_.width), 0, -shift, 0, double(src_size_.height), -shift, 0, 0, 1};
+  const Matrix to_dst_normalized{1.0 / dst_size_.width, 0, shift / dst_size_.width,
+                                 0, 1.0 / dst_size_.height, shift / dst_size_.height, 0, 0, 1};
   return multiply(to_dst_normalized, multiply(matrix_, to_src_pixels));
 }
 
@@ -36,7 +39,7 @@ Transform Transform::inverse() const {
   if (!(std::abs(det) > 1e-300) || !std::isfinite(det)) throw std::domain_error("transform is not invertible");
   Matrix inv;
   for (int k = 0; k < 9; ++k) inv[k] = adjugate[k] / det;
-  return Transform(inv, dst_size_, src_size_);
+  return Transform(inv, dst_size_, src_size_, PixelRect{0, 0, dst_size_.width, dst_size_.height}, half_pixel_);
 }
 
 bool Transform::is_affine() const { return matrix_[6] == 0.0 && matrix_[7] == 0.0 && matrix_[8] == 1.0; }

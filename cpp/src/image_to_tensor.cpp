@@ -34,7 +34,8 @@ Transform letterbox_transform(Size image, Size tensor, bool keep_aspect, Samplin
   const int pad_left = (tensor.width - new_w) / 2, pad_top = (tensor.height - new_h) / 2;
   const double sx = W / new_w, sy = H / new_h;
   const Transform::Matrix m{sx, 0, (0.5 - pad_left) * sx - 0.5, 0, sy, (0.5 - pad_top) * sy - 0.5, 0, 0, 1};
-  return Transform(m, tensor, image, PixelRect{pad_left, pad_top, pad_left + new_w, pad_top + new_h});
+  return Transform(m, tensor, image, PixelRect{pad_left, pad_top, pad_left + new_w, pad_top + new_h},
+                   /*half_pixel=*/true);
 }
 
 Transform roi_transform(const Rect& rect, Size image, Size tensor, bool keep_aspect) {

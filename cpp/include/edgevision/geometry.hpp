@@ -20,17 +20,24 @@ struct Rect {
 // Maps pixel coordinates of a source frame (a model tensor) to a destination frame (the
 // image), pixel centres at integers. `content` is the part of the source that holds image
 // content (the unpadded area of a letterbox).
+//
+// Normalised coordinates (0..1 across the frame's edges) follow the sampling the matrix came
+// from: MediaPipe's ImageToTensor samples pixel j at the image position its ROI map gives j
+// and defines its MATRIX as that same map scaled by the sizes (the default here); a
+// half-pixel-centred resize (cv2.resize, `half_pixel`) maps continuous positions, so the
+// normalised map is the pixel map conjugated by the half-pixel shift.
 class Transform {
  public:
   using Matrix = std::array<double, 9>;  // row-major 3x3
 
-  Transform(const Matrix& matrix, Size src_size, Size dst_size, PixelRect content);
+  Transform(const Matrix& matrix, Size src_size, Size dst_size, PixelRect content, bool half_pixel = false);
   Transform(const Matrix& matrix, Size src_size, Size dst_size);
 
   const Matrix& matrix() const { return matrix_; }
   Size src_size() const { return src_size_; }
   Size dst_size() const { return dst_size_; }
   PixelRect content() const { return content_; }
+  bool half_pixel() const { return half_pixel_; }
 
   // Maps (x / src_w, y / src_h) to (X / dst_w, Y / dst_h): MediaPipe's MATRIX convention.
   Matrix normalized_matrix() const;
@@ -49,6 +56,7 @@ class Transform {
   Size src_size_;
   Size dst_size_;
   PixelRect content_;
+  bool half_pixel_ = false;
 };
 
 Transform::Matrix multiply(const Transform::Matrix& a, const Transform::Matrix& b);
