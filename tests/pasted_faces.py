@@ -4,19 +4,16 @@ image maps into the new frame by the returned scale and offset."""
 
 from __future__ import annotations
 
-import functools
-
 import cv2
 import numpy as np
 
-from edgevision import samples
+from mediapipe_reference import reference_frames
 
 ASTRONAUT_FACE = (120, 40, 330, 240)  # x0, y0, x1, y1 (exclusive) of a crop around the astronaut's face
 
 
-@functools.cache
 def astronaut() -> np.ndarray:
-    return next(iter(samples.reference_input("astronaut")))
+    return reference_frames("astronaut")[0]
 
 
 def paste_face(canvas: np.ndarray, scale: float, x: int, y: int) -> tuple[float, np.ndarray]:

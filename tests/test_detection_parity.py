@@ -13,28 +13,15 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from edgevision import kernels as ek
-from edgevision import runtime, samples
+from edgevision import runtime
 
 from backends import needs_qnn, runtimes
-
-FIXTURES = Path(__file__).parent / "fixtures" / "mediapipe"
-
-
-@functools.cache
-def _frames(name):
-    return tuple(samples.reference_input(name))
-
-
-def _fixture(task, name):
-    with np.load(FIXTURES / task / f"{name}.npz") as data:
-        return {key: data[key] for key in data.files}
-
+from mediapipe_reference import load_fixture as _fixture, reference_frames as _frames
 
 @functools.cache
 def _face(backend="litert", device="cpu"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import edgevision
-from edgevision import Detections, Face, FaceDetector, samples
+from edgevision import Detections, Face, FaceDetector
 
+from mediapipe_reference import load_fixture, reference_frames as frames
 from pasted_faces import paste_face
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mediapipe" / "face_detection"
 
 
 @functools.cache
@@ -26,14 +25,8 @@ def detector() -> FaceDetector:
     return FaceDetector()
 
 
-@functools.cache
-def frames(name):
-    return tuple(samples.reference_input(name))
-
-
 def fixture(name):
-    with np.load(FIXTURES / f"{name}.npz") as data:
-        return {key: data[key] for key in data.files}
+    return load_fixture("face_detection", name)
 
 
 def diagonal(frame):

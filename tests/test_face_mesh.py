@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import functools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgevision import FaceLandmarker, FaceLandmarks, samples
+from edgevision import FaceLandmarker, FaceLandmarks
 
 from backends import runtimes
+from mediapipe_reference import FIXTURES, load_fixture as fixture, reference_frames as frames
 from pasted_faces import ASTRONAUT_FACE, paste_face
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mediapipe"
 FACE_SIZE = ASTRONAUT_FACE[2] - ASTRONAUT_FACE[0]  # pixels, the pasted crop's width at scale 1
 
 
@@ -28,14 +27,6 @@ def landmarker(mode="image", max_faces=1, runtime="litert") -> FaceLandmarker:
     return FaceLandmarker(mode=mode, max_faces=max_faces, runtime=runtime)
 
 
-@functools.cache
-def frames(name):
-    return tuple(samples.reference_input(name))
-
-
-def fixture(task, name):
-    with np.load(FIXTURES / task / f"{name}.npz") as data:
-        return {key: data[key] for key in data.files}
 
 
 def distance_percent(ours, theirs, size):

@@ -14,17 +14,15 @@ from __future__ import annotations
 import functools
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import edgevision
-from edgevision import samples
 
 from backends import runtimes
+from mediapipe_reference import FIXTURES, load_fixture as _fixture, reference_frames as _frames
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mediapipe"
 NOISE_FLOOR = json.loads((FIXTURES / "noise_floor.json").read_text())["cases"]
 
 
@@ -37,14 +35,6 @@ def _landmarker(mode: str = "image", segmentation: bool = False, runtime: str = 
     return landmarker
 
 
-@functools.cache
-def _frames(name: str) -> tuple[np.ndarray, ...]:
-    return tuple(samples.reference_input(name))
-
-
-def _fixture(task: str, name: str) -> dict:
-    with np.load(FIXTURES / task / f"{name}.npz") as data:
-        return {key: data[key] for key in data.files}
 
 
 def _distance_percent(ours: np.ndarray, theirs: np.ndarray, size: tuple[int, int]) -> float:

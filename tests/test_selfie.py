@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import functools
 import warnings
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 import edgevision
-from edgevision import samples
 
 import reference as ref
 from backends import needs_qnn, runtimes
+from mediapipe_reference import load_fixture, reference_frames as _frames
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mediapipe"
 TASKS = {"general": "selfie_general", "landscape": "selfie_landscape"}
 PARITY_INPUTS = ("astronaut", "camera", "orbit", "blank", "background")
 
@@ -26,14 +24,8 @@ def _segmenter(model: str, resize: str | None = None, runtime: str = "auto", dev
     return edgevision.SelfieSegmenter(model=model, resize=resize, runtime=runtime, device=device)
 
 
-@functools.cache
-def _frames(name: str) -> tuple[np.ndarray, ...]:
-    return tuple(samples.reference_input(name))
-
-
 def _fixture(model: str, name: str) -> dict:
-    with np.load(FIXTURES / TASKS[model] / f"{name}.npz") as data:
-        return {key: data[key] for key in data.files}
+    return load_fixture(TASKS[model], name)
 
 
 @pytest.mark.parametrize("runtime", runtimes("auto"))

@@ -28,7 +28,7 @@ from .._native import Rect
 from ..filters import LandmarksSmoother, VisibilitySmoother, segmentation_smoothing
 from .arguments import check_choice, check_count, check_flag, check_probability, stage_specs
 from .detector import SsdDetector
-from .frames import StageTimings, check_frame
+from .frames import ModelPipeline, StageTimings, check_frame
 from .landmark_stage import LandmarkStage, StageResult
 from .loading import ModelSpec, load_stage
 from .roi_rules import RoiRule, rect_iou
@@ -85,7 +85,7 @@ class _Track:
                 f.reset()
 
 
-class PoseLandmarker:
+class PoseLandmarker(ModelPipeline):
     """33 body landmarks per person in RGB frames.
 
     >>> pose = PoseLandmarker(mode="video")
@@ -152,6 +152,7 @@ class PoseLandmarker:
                                     channel_order=channel_order)
         self.landmarker = LandmarkStage(landmark_card, landmark_model, min_presence=float(min_tracking_confidence),
                                         channel_order=channel_order)
+        self.model = landmark_model
         if segmentation and not self.landmarker.has_segmentation:
             raise ValueError(f"segmentation: the landmark model {landmark_card.name!r} has no segmentation output")
         self.segmentation = segmentation
@@ -244,14 +245,9 @@ class PoseLandmarker:
         self._last_timestamp_us: Optional[int] = None
 
     def close(self) -> None:
+        super().close()
         self.detector = None
         self.landmarker = None
-
-    def __enter__(self) -> "PoseLandmarker":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self.detector is None:

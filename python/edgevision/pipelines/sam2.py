@@ -27,6 +27,7 @@ from typing import Any, Literal, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from .. import sam2_ops
+from .frames import ModelPipeline
 
 __all__ = ["Sam2Predictor", "Sam2Prediction", "Sam2Timings"]
 
@@ -79,7 +80,7 @@ class _Contract:
     num_points: int = 0  # AI Hub: points baked into the encoder
 
 
-class Sam2Predictor:
+class Sam2Predictor(ModelPipeline):
     """SAM 2 on an image: ``set_image`` once, then ``predict`` per prompt.
 
     >>> predictor = Sam2Predictor()                     # the sam2_hiera_tiny_* export in the cache
@@ -248,12 +249,6 @@ class Sam2Predictor:
     def close(self) -> None:
         self.encoder = self.decoder = self._mask_model = None
         self._features = None
-
-    def __enter__(self) -> "Sam2Predictor":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         kind = "AI Hub" if self._contract.aihub else "edgevision"

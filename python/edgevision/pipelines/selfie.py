@@ -20,7 +20,7 @@ from typing import Literal, Optional, Sequence, Union
 import numpy as np
 
 from .. import kernels
-from .frames import InputTensor
+from .frames import InputTensor, ModelPipeline
 from .frames import check_frame as _check_frame
 
 __all__ = ["SelfieSegmenter", "SelfieTimings", "MODELS"]
@@ -45,7 +45,7 @@ class SelfieTimings:
         return self.preprocess_ms + self.inference_ms + self.postprocess_ms
 
 
-class SelfieSegmenter:
+class SelfieSegmenter(ModelPipeline):
     """Person probability masks for RGB frames.
 
     >>> segmenter = SelfieSegmenter()                 # MediaPipe's general (256x256) model
@@ -182,15 +182,6 @@ class SelfieSegmenter:
     def reset(self) -> None:
         """Forget the previous frame (start of a new video)."""
         self._previous = None
-
-    def close(self) -> None:
-        self.model = None
-
-    def __enter__(self) -> "SelfieSegmenter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         w, h = self.input_size
