@@ -7,6 +7,7 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/float_taps.inl"  // axis_taps for the upsampling tables
 #include "small_image.hpp"
+#include "flush_denormals.hpp"
 
 namespace edgevision {
 
@@ -103,6 +104,7 @@ void blurred_low_res(const ImageView& image, int32_t last_word, const BlurPlan& 
 }  // namespace
 
 void composite(const ImageView& image, const CompositeMask& mask, const Background& background, uint8_t* out) {
+  const FlushDenormals flush_denormals;
   thread_local Scratch scratch;
   thread_local std::vector<int32_t> fg_off, bg_off, up_ints;
   thread_local std::vector<float> color_row, mask_row, low, up_floats;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
+#include "flush_denormals.hpp"
 
 namespace edgevision {
 
@@ -50,6 +51,7 @@ void axis_table(double pos, int first, int last, Border border, double valid_lo,
 }  // namespace
 
 void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* out) {
+  const FlushDenormals flush_denormals;
   const Size out_size = options.size;
   const Size mask_size{mask.width, mask.height};
   Matrix map;  // frame pixel -> mask pixel

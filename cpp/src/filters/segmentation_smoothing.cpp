@@ -1,10 +1,12 @@
 #include <algorithm>
 
 #include "edgevision/filters.hpp"
+#include "flush_denormals.hpp"
 
 namespace edgevision {
 
 void segmentation_smoothing(const PlaneView<float>& prev, const PlaneView<float>& cur, float ratio, float* out) {
+  const FlushDenormals flush_denormals;
   // Polynomial fit of the squared uncertainty in terms of (p - 0.5)^2 (MediaPipe's constants).
   const float c1 = 5.68842f, c2 = -0.748699f, c3 = -57.8051f, c4 = 291.309f, c5 = -624.717f;
   for (int i = 0; i < cur.height; ++i) {
