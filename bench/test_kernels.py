@@ -281,3 +281,26 @@ def test_composite_color_edgevision(benchmark, ek, frame, mask720):
 def test_composite_color_peer(benchmark, frame, mask720):
     _peer(benchmark, "(frame*m[...,None] + color*(1-m[...,None])).astype(uint8)")
     benchmark(_peer_composite_color, frame, mask720)
+
+
+# --------------------- 5. the selfie post-processing: model mask -> blurred composite, fused
+
+
+def _peer_mask_composite_blur(cv2, frame, mask):
+    # What a user writes: crop the letterbox padding, resize the mask, blur, blend.
+    return _peer_composite_blur(cv2, frame, _peer_resize_mask(cv2, mask))
+
+
+@bench("256x256 mask -> blur composite 1280x720")
+def test_mask_composite_blur_edgevision_out(benchmark, ek, frame, mask, tf, cv2):
+    _ours(benchmark, None)
+    buf = np.empty_like(frame)
+    result = benchmark(ek.composite, frame, mask, "blur", transform=tf, out=buf)
+    assert np.shares_memory(result, buf), "out= was not used"
+    np.testing.assert_array_equal(result, ek.composite(frame, ek.resize_mask(mask, (1280, 720), transform=tf), "blur"))
+
+
+@bench("256x256 mask -> blur composite 1280x720")
+def test_mask_composite_blur_peer(benchmark, cv2, frame, mask, tf):
+    _peer(benchmark, "crop + cv2.resize(mask) + cv2.GaussianBlur + cv2.blendLinear")
+    benchmark(_peer_mask_composite_blur, cv2, frame, mask)

@@ -184,9 +184,11 @@ def mask_cases():
     for name, mask in bad_masks.items():
         yield pytest.param(lambda m=mask: resize_mask(m, (8, 8)), "mask", id=f"resize_mask-mask-{name}")
         yield pytest.param(lambda m=mask: composite(IMG, m, (0, 0, 0)), "mask", id=f"composite-mask-{name}")
+    # A float32 mask of another size is a low-resolution mask (upsampled); a uint8 one must
+    # match the frame.
     for name, mask in {
-        "wrong_height": np.zeros((21, 30), np.float32),
-        "transposed": np.zeros((30, 20), np.float32),
+        "wrong_height_uint8": np.zeros((21, 30), np.uint8),
+        "transposed_uint8": np.zeros((30, 20), np.uint8),
         "wrong_width_uint8": np.zeros((20, 29), np.uint8),
     }.items():
         yield pytest.param(lambda m=mask: composite(IMG, m, (0, 0, 0)), "mask", id=f"composite-mask-{name}")

@@ -144,3 +144,68 @@ def test_blur_keeps_alpha(rng):
     np.testing.assert_array_equal(got[..., 3], image[..., 3])
     expected = cv2.GaussianBlur(np.ascontiguousarray(image[..., :3]), (0, 0), 3.0)
     assert_mean_diff(got[..., :3], expected, 2.0, "4-channel blur")
+
+
+# ------------------------------------------------------- low-resolution masks, fused
+
+
+def low_res_cases(frame):
+    """(mask, transform, border) triples: a plain upsample, a letterbox undo, a rotated ROI."""
+    from edgevision import Rect
+    from edgevision.kernels import letterbox, warp_roi
+
+    h, w = frame.shape[:2]
+    rng = np.random.default_rng(5)
+    mask = rng.random((64, 48)).astype(np.float32)
+    _, letterboxed = letterbox(frame, (48, 64))
+    _, rotated = warp_roi(frame, Rect(w * 0.5, h * 0.45, w * 0.4, h * 0.5, 0.4), (48, 64))
+    return {"plain": (mask, None, "replicate"), "letterbox": (mask, letterboxed, "replicate"),
+            "rotated": (mask, rotated, "zero")}
+
+
+@pytest.mark.parametrize("case", ["plain", "letterbox", "rotated"])
+@pytest.mark.parametrize("background", ["colour", "image", "blur"])
+@pytest.mark.parametrize("threshold", [None, 0.5])
+def test_low_res_mask_equals_resize_mask_then_composite(astronaut, camera3, case, background, threshold):
+    from edgevision.kernels import resize_mask
+
+    frame = np.ascontiguousarray(astronaut[:300, :500])
+    bg = {"colour": (3, 100, 250), "image": np.ascontiguousarray(camera3[:300, :500]), "blur": "blur"}[background]
+    mask, transform, border = low_res_cases(frame)[case]
+    fused = composite(frame, mask, bg, transform=transform, threshold=threshold, border=border)
+    full = resize_mask(mask, (500, 300), transform=transform, threshold=threshold, border=border)
+    np.testing.assert_array_equal(fused, composite(frame, full, bg))
+
+
+def test_low_res_mask_against_numpy_reference(astronaut):
+    frame = np.ascontiguousarray(astronaut[:300, :500])
+    mask = np.random.default_rng(2).random((36, 64)).astype(np.float32)
+    got = composite(frame, mask, (0, 255, 0))
+    upsampled = cv2.resize(mask, (500, 300), interpolation=cv2.INTER_LINEAR)
+    expected = composite_reference(frame, upsampled, (0, 255, 0))
+    assert_max_diff(got, expected, 1, "low-res mask vs cv2.resize + blend")
+    assert_unbiased(got, expected, 0.1, "low-res mask vs cv2.resize + blend")
+
+
+def test_model_output_shapes_are_accepted(astronaut):
+    mask = np.random.default_rng(3).random((32, 32)).astype(np.float32)
+    expected = composite(astronaut, mask, "blur")
+    for shaped in (mask[None, :, :, None], mask[None, None], mask[None]):
+        np.testing.assert_array_equal(composite(astronaut, shaped, "blur"), expected)
+
+
+def test_low_res_mask_bad_arguments(astronaut):
+    small_u8 = np.zeros((32, 32), np.uint8)
+    with pytest.raises(ValueError, match="uint8 mask must be 512 x 512"):
+        composite(astronaut, small_u8, (0, 0, 0))
+    from edgevision.kernels import letterbox
+
+    _, transform = letterbox(astronaut, (32, 32))
+    with pytest.raises(ValueError, match="transform applies to a float32 mask"):
+        composite(astronaut, np.zeros((512, 512), np.uint8), (0, 0, 0), transform=transform)
+    with pytest.raises(TypeError, match="transform must be an edgevision.Transform"):
+        composite(astronaut, np.zeros((32, 32), np.float32), (0, 0, 0), transform="letterbox")
+    with pytest.raises(ValueError, match="threshold must be finite"):
+        composite(astronaut, np.zeros((32, 32), np.float32), (0, 0, 0), threshold=float("nan"))
+    with pytest.raises(ValueError, match="border"):
+        composite(astronaut, np.zeros((32, 32), np.float32), (0, 0, 0), border="wrap")

@@ -261,6 +261,26 @@ def test_composite(image, seed, mask_kind, background_kind):
         np.testing.assert_array_equal(got[..., 3], image[..., 3])
 
 
+@settings(max_examples=40)
+@given(
+    image=images(),
+    mask_w=st.integers(1, 40),
+    mask_h=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+    threshold=st.one_of(st.none(), st.floats(-0.5, 1.5)),
+    background_kind=st.sampled_from(["colour", "blur"]),
+)
+def test_composite_of_a_low_res_mask_equals_resize_mask_first(image, mask_w, mask_h, seed, threshold, background_kind):
+    # Any mask size, any frame size: the fused upsample is resize_mask's, value for value.
+    rng = np.random.default_rng(seed)
+    mask = (rng.random((mask_h, mask_w), np.float32) * 1.4 - 0.2).astype(np.float32)
+    H, W = image.shape[:2]
+    background = (1, 2, 3) if background_kind == "colour" else "blur"
+    got = composite(image, mask, background, threshold=threshold)
+    full = resize_mask(mask, (W, H), threshold=threshold)
+    np.testing.assert_array_equal(got, composite(image, full, background))
+
+
 @settings(max_examples=25)
 @given(image=images(), sigma=st.floats(0.5, 20.0))
 def test_composite_blur_is_finite_and_shaped(image, sigma):

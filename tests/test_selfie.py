@@ -150,15 +150,18 @@ def test_letterbox_is_aihub_cards_default():
 # ------------------------------------------------------------------------ composites
 
 
-def test_apply_blends_with_the_mask(astronaut):
-    segmenter = _segmenter("general")
-    mask = segmenter(astronaut)
+@pytest.mark.parametrize("resize", ["stretch", "letterbox"])
+def test_apply_blends_with_the_mask(astronaut, resize):
+    # apply() upsamples the model's mask inside the blend: the same mask as __call__'s.
+    segmenter = edgevision.SelfieSegmenter(model="general", resize=resize, threads=1)
+    frame = np.ascontiguousarray(astronaut[40:400]) if resize == "letterbox" else astronaut
+    mask = segmenter(frame)
     for background in ((0, 255, 0), "blur"):
-        got = segmenter.apply(astronaut, background)
-        want = edgevision.kernels.composite(astronaut, mask, background)
+        got = segmenter.apply(frame, background)
+        want = edgevision.kernels.composite(frame, mask, background)
         np.testing.assert_array_equal(got, want)
-    got = segmenter.apply(astronaut, (0, 0, 255), threshold=0.5)
-    np.testing.assert_array_equal(got, ref.composite_reference(astronaut, (mask > 0.5).astype(np.uint8), (0, 0, 255)))
+    got = segmenter.apply(frame, (0, 0, 255), threshold=0.5)
+    np.testing.assert_array_equal(got, ref.composite_reference(frame, (mask > 0.5).astype(np.uint8), (0, 0, 255)))
 
 
 def test_apply_resizes_an_image_background(astronaut, rng):

@@ -94,32 +94,40 @@ py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const
   return py::make_tuple(tensor, *transform);
 }
 
+// None, or an invertible affine edgevision.Transform.
+std::optional<Transform> optional_transform(const py::object& transform) {
+  if (transform.is_none()) return std::nullopt;
+  if (!py::isinstance<Transform>(transform))
+    throw py::type_error("transform must be an edgevision.Transform or None, got " +
+                         py::str(py::type::of(transform).attr("__name__")).cast<std::string>());
+  Transform tf = transform.cast<Transform>();
+  if (!tf.is_affine()) throw py::value_error("transform must be affine (last matrix row 0, 0, 1)");
+  try {
+    tf.inverse();
+  } catch (const std::domain_error&) {
+    throw py::value_error("transform must be invertible");
+  }
+  return tf;
+}
+
+// None, or a finite number.
+std::optional<float> optional_threshold(const py::object& threshold) {
+  if (threshold.is_none()) return std::nullopt;
+  const double t =
+      real_number(threshold, "threshold must be a number or None, got " + py::repr(threshold).cast<std::string>());
+  if (!std::isfinite(t)) throw py::value_error("threshold must be finite, got " + std::to_string(t));
+  return static_cast<float>(t);
+}
+
 py::array resize_mask_py(const py::handle& mask, const py::handle& size, const py::object& transform,
                          const py::object& threshold, const py::handle& border, const py::object& out) {
   const PlaneView<float> view = plane_view<float>(mask, "mask");
   MaskResize options;
   options.size = parse_size(size, "size");
   options.border = parse_border(border);
-  std::optional<Transform> tf;
-  if (!transform.is_none()) {
-    if (!py::isinstance<Transform>(transform))
-      throw py::type_error("transform must be an edgevision.Transform or None, got " +
-                           py::str(py::type::of(transform).attr("__name__")).cast<std::string>());
-    tf = transform.cast<Transform>();
-    if (!tf->is_affine()) throw py::value_error("transform must be affine (last matrix row 0, 0, 1)");
-    try {
-      tf->inverse();
-    } catch (const std::domain_error&) {
-      throw py::value_error("transform must be invertible");
-    }
-    options.transform = &*tf;
-  }
-  if (!threshold.is_none()) {
-    const double t =
-        real_number(threshold, "threshold must be a number or None, got " + py::repr(threshold).cast<std::string>());
-    if (!std::isfinite(t)) throw py::value_error("threshold must be finite, got " + std::to_string(t));
-    options.threshold = static_cast<float>(t);
-  }
+  const std::optional<Transform> tf = optional_transform(transform);
+  if (tf) options.transform = &*tf;
+  options.threshold = optional_threshold(threshold);
   py::array result = output_array(out, {options.size.height, options.size.width}, options.threshold.has_value());
   void* data = result.mutable_data();
   {
@@ -163,23 +171,27 @@ Background parse_background(const py::handle& obj, const ImageView& image) {
 }
 
 py::array composite_py(const py::handle& image, const py::handle& mask, const py::handle& background,
-                       const py::handle& blur_sigma_obj, const py::object& out) {
+                       const py::handle& blur_sigma_obj, const py::object& out, const py::object& transform,
+                       const py::object& threshold, const py::handle& border) {
   const ImageView view = image_view(image, "image");
   CompositeMask m;
   const py::array mask_array = require_ndarray(mask, "mask");
-  int mask_w, mask_h;
+  const std::optional<Transform> tf = optional_transform(transform);
+  m.transform = tf ? &*tf : nullptr;
+  m.threshold = optional_threshold(threshold);
+  m.border = parse_border(border);
+  const std::string frame_size = std::to_string(view.height) + " x " + std::to_string(view.width);
   if (mask_array.dtype().is(py::dtype::of<uint8_t>())) {
     m.binary = plane_view<uint8_t>(mask, "mask");
-    mask_w = m.binary.width, mask_h = m.binary.height;
+    if (m.binary.width != view.width || m.binary.height != view.height)
+      throw py::value_error("a uint8 mask must be " + frame_size + " like image, got shape " +
+                            describe_shape(mask_array));
+    if (tf) throw py::value_error("transform applies to a float32 mask to upsample; the uint8 mask is frame-sized");
   } else if (mask_array.dtype().is(py::dtype::of<float>())) {
-    m.weights = plane_view<float>(mask, "mask");
-    mask_w = m.weights.width, mask_h = m.weights.height;
+    m.weights = plane_view<float>(mask, "mask");  // any size: upsampled to the frame
   } else {
     throw py::type_error("mask must be a float32 or uint8 array, got dtype " + dtype_name(mask_array));
   }
-  if (mask_w != view.width || mask_h != view.height)
-    throw py::value_error("mask must be " + std::to_string(view.height) + " x " + std::to_string(view.width) +
-                          " like image, got shape " + describe_shape(mask_array));
   Background bg = parse_background(background, view);
   const double blur_sigma =
       real_number(blur_sigma_obj, "blur_sigma must be a number, got " + py::repr(blur_sigma_obj).cast<std::string>());

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
+#include "mask_resample_plan.hpp"
 #include "flush_denormals.hpp"
 
 namespace edgevision {
@@ -18,11 +19,6 @@ Matrix rescale(Size from, Size to) {
   const double kx = double(to.width) / from.width, ky = double(to.height) / from.height;
   return {kx, 0, 0.5 * kx - 0.5, 0, ky, 0.5 * ky - 0.5, 0, 0, 1};
 }
-
-struct Scratch {
-  std::vector<int32_t> ints;
-  std::vector<float> floats;
-};
 
 // Positions within half a pixel of the content count as inside (float slack included).
 constexpr double kEdgeSlack = 0.5 + 1e-3;
@@ -50,8 +46,7 @@ void axis_table(double pos, int first, int last, Border border, double valid_lo,
 
 }  // namespace
 
-void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* out) {
-  const FlushDenormals flush_denormals;
+void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options, MaskResamplePlan& plan) {
   const Size out_size = options.size;
   const Size mask_size{mask.width, mask.height};
   Matrix map;  // frame pixel -> mask pixel
@@ -72,7 +67,8 @@ void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* 
     border = options.border;
   }
 
-  kernels::ResampleMaskJob job{};
+  kernels::ResampleMaskJob& job = plan.job;
+  job = kernels::ResampleMaskJob{};
   job.src = mask;
   job.width = out_size.width;
   job.height = out_size.height;
@@ -88,21 +84,17 @@ void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* 
   job.valid_y1 = float(content_y1 - 1 + kEdgeSlack);
   job.thresholded = options.threshold.has_value();
   job.threshold = options.threshold.value_or(0.0f);
-  job.out = out;
+  job.out = nullptr;
 
-  const kernels::KernelTable& table = kernels::active_table();
-  if (map[1] != 0.0 || map[3] != 0.0) {
-    table.resample_mask_affine(job);
-    return;
-  }
+  plan.separable = map[1] == 0.0 && map[3] == 0.0;
+  if (!plan.separable) return;
 
   // Axis-aligned: per-column and per-row taps computed once, in double precision.
-  thread_local Scratch scratch;
   const int W = out_size.width, H = out_size.height;
-  scratch.ints.resize(2 * size_t(W) + 2 * size_t(H));
-  scratch.floats.resize(2 * size_t(W) + 2 * size_t(H) + 2 * size_t(W));
-  int32_t* ints = scratch.ints.data();
-  float* floats = scratch.floats.data();
+  plan.ints.resize(2 * size_t(W) + 2 * size_t(H));
+  plan.floats.resize(2 * size_t(W) + 2 * size_t(H) + 2 * size_t(W));
+  int32_t* ints = plan.ints.data();
+  float* floats = plan.floats.data();
   int32_t *col_off0 = ints, *col_off1 = ints + W, *row0 = ints + 2 * W, *row1 = row0 + H;
   float *col_w0 = floats, *col_w1 = floats + W, *row_w0 = floats + 2 * W, *row_w1 = row_w0 + H;
   for (int j = 0; j < W; ++j) {
@@ -124,7 +116,16 @@ void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* 
   job.row_w0 = row_w0;
   job.row_w1 = row_w1;
   job.cache = floats + 2 * W + 2 * H;
-  table.resample_mask_separable(job);
+}
+
+void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* out) {
+  const FlushDenormals flush_denormals;
+  thread_local MaskResamplePlan plan;
+  plan_mask_resample(mask, options, plan);
+  plan.job.out = out;
+  const kernels::KernelTable& table = kernels::active_table();
+  if (plan.separable) table.resample_mask_separable(plan.job);
+  else table.resample_mask_affine(plan.job);
 }
 
 }  // namespace edgevision

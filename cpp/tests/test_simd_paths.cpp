@@ -112,6 +112,31 @@ TEST(composite_paths_match_scalar) {
       image.kind = Background::Kind::image;
       image.image = other.view;
       expect_all_paths_equal("composite image", bytes, [&](uint8_t* out) { composite(img.view, m, image, out); });
+
+      // A low-resolution mask upsampled inside the blend (plain, through a letterbox, and
+      // thresholded), and a uint8 mask.
+      const Size frame{w, w % 7 + 1};
+      const OwnedMask small = random_mask(5 + w % 4, 3 + w % 5, 1 + w % 2, seed++, -0.2f);
+      const Transform letterboxed = letterbox_transform(frame, {8, 8}, true, Sampling::opencv);
+      CompositeMask low;
+      low.weights = small.view;
+      Background blurred;
+      blurred.kind = Background::Kind::blur;
+      blurred.blur_sigma = 5.0f;
+      expect_all_paths_equal("composite low-res mask", bytes,
+                             [&](uint8_t* out) { composite(img.view, low, blurred, out); });
+      low.transform = &letterboxed;
+      expect_all_paths_equal("composite letterboxed mask", bytes,
+                             [&](uint8_t* out) { composite(img.view, low, color, out); });
+      low.threshold = 0.4f;
+      expect_all_paths_equal("composite thresholded mask", bytes,
+                             [&](uint8_t* out) { composite(img.view, low, image, out); });
+      std::vector<uint8_t> binary(size_t(w) * frame.height);
+      for (size_t k = 0; k < binary.size(); ++k) binary[k] = static_cast<uint8_t>((k * 7 + w) % 3);
+      CompositeMask binary_mask;
+      binary_mask.binary = PlaneView<uint8_t>{binary.data(), w, frame.height, w, 1};
+      expect_all_paths_equal("composite uint8 mask", bytes,
+                             [&](uint8_t* out) { composite(img.view, binary_mask, color, out); });
     }
   }
 }

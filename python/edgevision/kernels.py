@@ -174,13 +174,24 @@ def composite(
     background: Union[Color, np.ndarray, Literal["blur"]],
     *,
     blur_sigma: float = 8.0,
+    transform: Transform | None = None,
+    threshold: float | None = None,
+    border: Literal["replicate", "zero"] = "replicate",
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Blend ``image`` over a background where ``mask`` is the foreground weight.
 
     ``out = round(bg + (image - bg) * m)`` per channel, uint8, shaped like ``image``
-    (an alpha channel is copied from ``image``). ``mask`` is ``H x W`` float32 in
-    ``[0, 1]`` (values outside are clipped) or uint8 where non-zero means foreground.
+    (an alpha channel is copied from ``image``). Computed in fixed point (15-bit weights):
+    within one level of that formula and unbiased; ``m = 1`` returns ``image`` exactly.
+
+    ``mask``: ``H x W`` float32 in ``[0, 1]`` (values outside are clipped) or uint8 where
+    non-zero means foreground. A float32 mask of another size (a model output, any of the
+    shapes :func:`resize_mask` accepts) is upsampled to the frame inside the blend, exactly
+    as ``resize_mask(mask, (W, H), transform=transform, border=border)`` would, without
+    writing the frame-size mask: pass the ``transform`` of :func:`letterbox` /
+    :func:`warp_roi` to undo it. ``threshold``: a hard cut, foreground where the mask is
+    ``> threshold``.
 
     ``background`` is a colour (one value per colour channel, in the image's channel
     order), an image of the frame's size (3 or 4 channels, alpha ignored), or
@@ -188,7 +199,7 @@ def composite(
     reduced resolution and kept within 2/255 mean absolute difference of
     ``cv2.GaussianBlur`` (reflect-101 borders).
     """
-    return _native.composite(image, mask, background, blur_sigma, out)
+    return _native.composite(image, mask, background, blur_sigma, out, transform, threshold, border)
 
 
 def quantize(

@@ -1,6 +1,9 @@
 // Foreground over a colour, an image or a blurred copy of the frame, weighted by a mask.
 #pragma once
 
+#include <optional>
+
+#include "edgevision/geometry.hpp"
 #include "edgevision/types.hpp"
 
 namespace edgevision {
@@ -13,13 +16,18 @@ struct Background {
   float blur_sigma = 8.0f;
 };
 
-// Exactly one of the two mask planes is set; both are frame-sized.
+// Exactly one of the two mask planes is set. `binary` is frame-sized; `weights` is frame-sized
+// or is upsampled to the frame inside the blend as resize_mask would (with `transform`).
 struct CompositeMask {
   PlaneView<float> weights;  // clipped to [0, 1]
   PlaneView<uint8_t> binary; // non-zero is foreground
+  const Transform* transform = nullptr;  // tensor -> frame (letterbox / warp_roi) for `weights`
+  Border border = Border::replicate;     // resize_mask's border for `transform`
+  std::optional<float> threshold;        // weight 1 where the mask is > threshold, else 0
 };
 
-// `out`: contiguous H x W x C bytes, C = image.channels (alpha copied from `image`).
+// `out`: contiguous H x W x C bytes, C = image.channels (alpha copied from `image`). Blended in
+// fixed point: within one level of round(bg + (image - bg) * mask), unbiased.
 void composite(const ImageView& image, const CompositeMask& mask, const Background& background, uint8_t* out);
 
 // The reduced-resolution factor and low-resolution sigma used for a blur of `sigma` pixels.

@@ -1,8 +1,11 @@
-// out = round(bg + (fg - bg) * clamp(mask, 0, 1)) row by row, with the background a colour,
-// an image, or a low-resolution image upsampled on the fly. Included after sample_image.inl.
+// out = round(bg + (fg - bg) * clamp(mask, 0, 1)) row by row in fixed point (see BlendJob), with
+// the background a colour, an image, or a low-resolution image upsampled on the fly, and the
+// mask a frame-size plane or a low-resolution one upsampled on the fly (resample_mask.inl's
+// separable arithmetic, so a fused mask equals resize_mask's). Included after sample_image.inl.
 #pragma once
 
 #include "kernels/jobs.hpp"
+#include "kernels/resample_mask.inl"
 #include "kernels/row_cache.hpp"
 #include "kernels/window_gather.inl"
 #include "simd/ops_scalar.hpp"
@@ -10,109 +13,191 @@
 namespace edgevision::kernels {
 namespace {
 
-// Elements k .. k + kLanes of one image row as floats: contiguous bytes, or through the table
-// of element offsets (strided views). Fields are copied out of the job: the blend's byte
-// stores could otherwise alias them and force reloads in the loop.
-template <class V>
-struct RowElements {
-  const uint8_t* data;
-  int32_t row_offset;
-  const int32_t* elem_off;  // null when the row is contiguous
-  int32_t last_word;
+// [begin, end) of a row in whole vectors of V's `lanes`, then the tail in ScalarOps.
+template <class V, int kLanes, class Body>
+[[gnu::always_inline]] inline void for_each_chunk(int n, Body&& body) {
+  const int vector_end = n - n % kLanes;
+  for (int k = 0; k < vector_end; k += kLanes) body(V{}, k);
+  for (int k = vector_end; k < n; ++k) body(simd::ScalarOps{}, k);
+}
 
-  RowElements(const ImageView& img, const int32_t* offsets, int32_t last, int y)
-      : data(img.data), row_offset(static_cast<int32_t>(y * img.row_stride)), elem_off(offsets), last_word(last) {}
-  typename V::F at(int k) const {
-    if (elem_off == nullptr) return V::load_u8(data + row_offset + k);
-    const auto off = V::addi(V::seti(row_offset), V::loadi(elem_off + k));
-    return V::byte_to_float(V::gather_u32(data, off, last_word), 0);
-  }
-};
-
-// The mask value of each pixel repeated for its channels, so the blend reads it contiguously.
+// The mask of frame row y as floats in [0, 1] (or 0/1 when thresholded); may point into the
+// plane itself.
 template <class V>
-void expand_mask_row(const BlendJob& job, int y) {
-  const int C = job.fg.channels, width = job.fg.width;
+const float* mask_row(const BlendJob& job, RowPairCache<float>& cache, int y) {
+  using S = simd::ScalarOps;
+  const int width = job.fg.width;
   float* row = job.mask_row;
-  int x = 0;
-  if (C == 3 && job.mask_f32 != nullptr && job.mask_col_stride == 1) {
-    const float* mask = job.mask_f32 + y * job.mask_row_stride;
-    for (; x + V::kLanes <= width; x += V::kLanes) V::store_repeated3(row + 3 * x, V::load(mask + x));
+  const float* values = row;
+  if (job.mask_resample != nullptr) {
+    const ResampleMaskJob& resample = *job.mask_resample;
+    const int vector_end = width - width % V::kLanes;
+    const float *top, *bottom;
+    cache.get(resample.row0[y], resample.row1[y], top, bottom, [&](int src_row, float* dst) {
+      const float* src = resample.src.data + src_row * resample.src.row_stride;
+      resample_row_horizontal<V>(resample, src, dst, 0, vector_end);
+      resample_row_horizontal<S>(resample, src, dst, vector_end, width);
+    });
+    interpolate_rows<V>(resample, top, bottom, y, row, 0, vector_end);
+    interpolate_rows<S>(resample, top, bottom, y, row, vector_end, width);
+  } else if (job.mask_f32 != nullptr) {
+    const float* plane = job.mask_f32 + y * job.mask_row_stride;
+    if (job.mask_col_stride == 1) {
+      values = plane;
+    } else {
+      for (int x = 0; x < width; ++x) row[x] = plane[x * job.mask_col_stride];
+    }
+  } else {
+    const uint8_t* plane = job.mask_u8 + y * job.mask_row_stride;
+    const auto one = V::set1(1.0f);
+    if (job.mask_col_stride == 1) {
+      const int vector_end = width - width % V::kLanes;
+      for (int x = 0; x < vector_end; x += V::kLanes) V::store(row + x, V::min(V::load_u8(plane + x), one));
+      for (int x = vector_end; x < width; ++x) row[x] = plane[x] != 0 ? 1.0f : 0.0f;
+    } else {
+      for (int x = 0; x < width; ++x) row[x] = plane[x * job.mask_col_stride] != 0 ? 1.0f : 0.0f;
+    }
   }
-  for (; x < width; ++x) {
-    const int64_t at = y * job.mask_row_stride + x * job.mask_col_stride;
-    const float m = job.mask_f32 != nullptr ? job.mask_f32[at] : static_cast<float>(job.mask_u8[at]);
-    for (int c = 0; c < C; ++c) row[x * C + c] = m;
+  if (job.thresholded) {
+    const float threshold = job.threshold;
+    for_each_chunk<V, V::kLanes>(width, [&](auto ops, int x) {
+      using O = decltype(ops);
+      O::store(row + x, O::above(O::load(values + x), O::set1(threshold)));
+    });
+    values = row;
+  }
+  return values;
+}
+
+// Q15 weight of every element of row y: the pixel's mask weight repeated for its channels
+// (an alpha channel gets 32767, so it comes from the foreground exactly).
+template <class V>
+void weight_elements(const BlendJob& job, const float* mask, int16_t* out) {
+  const int width = job.fg.width, channels = job.fg.channels;
+  int16_t* weights = channels == 1 ? out : job.weight_row;
+  for_each_chunk<V, V::kLanes16>(width, [&](auto ops, int x) {
+    using O = decltype(ops);
+    O::store_q(weights + x, O::q15_weights(mask + x));
+  });
+  if (channels == 3) {
+    for_each_chunk<V, V::kLanes16>(width, [&](auto ops, int x) {
+      decltype(ops)::expand3_q(weights + x, out + 3 * x);
+    });
+  } else if (channels != 1) {
+    for (int x = 0; x < width; ++x) {
+      for (int c = 0; c < 3; ++c) out[x * channels + c] = weights[x];
+      for (int c = 3; c < channels; ++c) out[x * channels + c] = 32767;
+    }
   }
 }
 
+// The elements of a strided image row as Q6.
+inline void gather_q6(const ImageView& img, const int32_t* elem_off, int y, int n, int16_t* out) {
+  const uint8_t* row = img.data + y * img.row_stride;
+  for (int k = 0; k < n; ++k) out[k] = static_cast<int16_t>(row[elem_off[k]] << 6);
+}
+
+// Horizontally upsampled low-resolution row as interleaved Q6, once per low-res row: each
+// plane through the mask's window gathers, then interleaved.
 template <class V>
-void upsample_low_row(const BlendJob& job, int low_row, float* dst, int k_begin, int k_end) {
-  const float* src = job.low + int64_t{low_row} * job.low_row_elems;
-  for (int k = k_begin; k < k_end; k += V::kLanes) {
-    typename V::F a, b;
-    gather_tap_pair<V>(src, job.low_row_elems, job.up_off0 + k, job.up_off1 + k, a, b);
-    V::store(dst + k, V::add(V::mul(a, V::load(job.up_w0 + k)), V::mul(b, V::load(job.up_w1 + k))));
+void upsample_low_row(const BlendJob& job, int low_row, int16_t* dst) {
+  using S = simd::ScalarOps;
+  const int width = job.fg.width, channels = job.fg.channels, n = width * channels;
+  const int vector_end = width - width % V::kLanes;
+  for (int c = 0; c < channels; ++c) {
+    const float* src = job.low + int64_t{c} * job.low_plane + int64_t{low_row} * job.low_w;
+    float* plane_row = job.up_planes + int64_t{c} * width;
+    const auto interpolate = [&](auto ops, int x) {
+      using O = decltype(ops);
+      typename O::F a, b;
+      gather_tap_pair<O>(src, job.low_w, job.up_off0 + x, job.up_off1 + x, a, b);
+      O::store(plane_row + x, O::add(O::mul(a, O::load(job.up_w0 + x)), O::mul(b, O::load(job.up_w1 + x))));
+    };
+    for (int x = 0; x < vector_end; x += V::kLanes) interpolate(V{}, x);
+    for (int x = vector_end; x < width; ++x) interpolate(S{}, x);
   }
+  float* row = job.up_float_row;
+  if (channels == 3) {
+    const float *r = job.up_planes, *g = r + width, *b = g + width;
+    for (int x = 0; x < vector_end; x += V::kLanes)
+      V::store_interleaved3(row + 3 * x, V::load(r + x), V::load(g + x), V::load(b + x));
+    for (int x = vector_end; x < width; ++x) S::store_interleaved3(row + 3 * x, r[x], g[x], b[x]);
+  } else {
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < channels; ++c) row[x * channels + c] = job.up_planes[int64_t{c} * width + x];
+  }
+  for_each_chunk<V, V::kLanes16>(n, [&](auto ops, int k) {
+    using O = decltype(ops);
+    O::store_q(dst + k, O::q6_from_floats(row + k));
+  });
+}
+
+template <class O, class Background>
+[[gnu::always_inline]] inline void blend_chunk(const uint8_t* fg, const int16_t* fg_q6, const int16_t* weights,
+                                               uint8_t* out, int k, Background background) {
+  const auto f = fg != nullptr ? O::load_u8_q6(fg + k) : O::load_q(fg_q6 + k);
+  const auto b = background(k);
+  O::store_u8_q6(out + k, O::addq(b, O::mulhrs(O::subq(f, b), O::load_q(weights + k))));
 }
 
 template <class V, class Background>
-[[gnu::always_inline]] inline void blend_elements(const RowElements<V>& fg, const float* mask, uint8_t* out,
-                                                  int k_begin, int k_end, Background background) {
-  const auto zero = V::set1(0.0f), one = V::set1(1.0f);
-  for (int k = k_begin; k < k_end; k += V::kLanes) {
-    const auto m = V::max(V::min(V::load(mask + k), one), zero);
-    const auto bg = background(k);
-    V::store_u8(out + k, V::add(bg, V::mul(V::sub(fg.at(k), bg), m)));
-  }
-}
-
-template <class V>
-void blend_span(const BlendJob& job, int y, const float* top, const float* bottom, int k_begin, int k_end) {
-  const RowElements<V> fg(job.fg, job.fg_elem_off, job.fg_last_word, y);
-  uint8_t* out = job.out + int64_t{y} * job.fg.width * job.fg.channels;
-  const float* mask = job.mask_row;
-  switch (job.background) {
-    case BackgroundKind::color: {
-      const float* color = job.color_row;
-      blend_elements<V>(fg, mask, out, k_begin, k_end, [color](int k) { return V::load(color + k); });
-      break;
-    }
-    case BackgroundKind::image: {
-      const RowElements<V> bg(job.bg, job.bg_elem_off, job.bg_last_word, y);
-      blend_elements<V>(fg, mask, out, k_begin, k_end, [&bg](int k) { return bg.at(k); });
-      break;
-    }
-    case BackgroundKind::upsampled: {
-      const auto wy0 = V::set1(job.up_row_w0[y]), wy1 = V::set1(job.up_row_w1[y]);
-      blend_elements<V>(fg, mask, out, k_begin, k_end, [=](int k) {
-        return V::add(V::mul(V::load(top + k), wy0), V::mul(V::load(bottom + k), wy1));
-      });
-      break;
-    }
-  }
+void blend_row(const uint8_t* fg, const int16_t* fg_q6, const int16_t* weights, uint8_t* out, int n,
+               Background&& background) {
+  for_each_chunk<V, V::kLanes16>(n, [&](auto ops, int k) {
+    using O = decltype(ops);
+    blend_chunk<O>(fg, fg_q6, weights, out, k, [&](int at) { return background(O{}, at); });
+  });
 }
 
 template <class V>
 void blend(const BlendJob& job) {
-  const int channels = job.fg.channels;
-  const int row_n = job.fg.width * channels;
-  const int row_vec = row_n - row_n % V::kLanes;
-  RowPairCache cache(job.cache, job.cache + row_n);
-  auto upsample = [&](int low_row, float* dst) {  // once per low-res row
-    upsample_low_row<V>(job, low_row, dst, 0, row_vec);
-    upsample_low_row<simd::ScalarOps>(job, low_row, dst, row_vec, row_n);
-  };
+  const int width = job.fg.width, channels = job.fg.channels, n = width * channels;
+  RowPairCache<float> mask_cache(job.mask_cache, job.mask_cache + width);
+  RowPairCache<int16_t> up_cache(job.up_cache, job.up_cache + n);
+  const auto upsample = [&](int low_row, int16_t* dst) { upsample_low_row<V>(job, low_row, dst); };
   for (int y = 0; y < job.fg.height; ++y) {
-    expand_mask_row<V>(job, y);
-    const float* rows[2] = {nullptr, nullptr};
-    if (job.background == BackgroundKind::upsampled) cache.get(job.up_row0[y], job.up_row1[y], rows[0], rows[1], upsample);
-    blend_span<V>(job, y, rows[0], rows[1], 0, row_vec);
-    blend_span<simd::ScalarOps>(job, y, rows[0], rows[1], row_vec, row_n);
-    if (channels == 4) {  // alpha comes from the foreground unchanged
-      uint8_t* out = job.out + int64_t{y} * row_n;
-      const uint8_t* fg = job.fg.data + y * job.fg.row_stride;
-      for (int x = 0; x < job.fg.width; ++x) out[4 * x + 3] = fg[x * job.fg.pixel_stride + 3];
+    weight_elements<V>(job, mask_row<V>(job, mask_cache, y), job.weight_elements);
+    const uint8_t* fg = nullptr;
+    if (job.fg_elem_off == nullptr) {
+      fg = job.fg.data + y * job.fg.row_stride;
+    } else {
+      gather_q6(job.fg, job.fg_elem_off, y, n, job.fg_row);
+    }
+    uint8_t* out = job.out + int64_t{y} * n;
+    const int16_t* weights = job.weight_elements;
+    switch (job.background) {
+      case BackgroundKind::color: {
+        const int16_t* color = job.color_row;
+        blend_row<V>(fg, job.fg_row, weights, out, n, [color](auto ops, int k) { return decltype(ops)::load_q(color + k); });
+        break;
+      }
+      case BackgroundKind::image: {
+        if (job.bg_elem_off == nullptr) {
+          const uint8_t* bg = job.bg.data + y * job.bg.row_stride;
+          blend_row<V>(fg, job.fg_row, weights, out, n, [bg](auto ops, int k) { return decltype(ops)::load_u8_q6(bg + k); });
+        } else {
+          gather_q6(job.bg, job.bg_elem_off, y, n, job.bg_row);
+          const int16_t* bg = job.bg_row;
+          blend_row<V>(fg, job.fg_row, weights, out, n, [bg](auto ops, int k) { return decltype(ops)::load_q(bg + k); });
+        }
+        break;
+      }
+      case BackgroundKind::upsampled: {
+        const int16_t *top, *bottom;
+        up_cache.get(job.up_row0[y], job.up_row1[y], top, bottom, upsample);
+        const int32_t q0 = job.up_row_q0[y], q1 = job.up_row_q1[y];
+        if (q1 == 0 || q0 == 0) {  // on a low-res row: a weight of 32768 is not a Q15 value
+          const int16_t* bg = q1 == 0 ? top : bottom;
+          blend_row<V>(fg, job.fg_row, weights, out, n, [bg](auto ops, int k) { return decltype(ops)::load_q(bg + k); });
+        } else {
+          blend_row<V>(fg, job.fg_row, weights, out, n, [=](auto ops, int k) {
+            using O = decltype(ops);
+            return O::addq(O::mulhrs(O::load_q(top + k), O::setq(static_cast<int16_t>(q0))),
+                           O::mulhrs(O::load_q(bottom + k), O::setq(static_cast<int16_t>(q1))));
+          });
+        }
+        break;
+      }
     }
   }
 }

@@ -1,6 +1,10 @@
-// Fast large-sigma Gaussian for background blur: box-average downsample, then an exact
-// separable Gaussian at low resolution (the blend upsamples it). Included after sample_image.inl.
+// Fast large-sigma Gaussian for background blur: box-average downsample into float planes, then
+// an exact separable Gaussian per plane at low resolution (the blend upsamples it). Included
+// after sample_image.inl.
 #pragma once
+
+#include <algorithm>
+#include <cstring>
 
 #include "kernels/jobs.hpp"
 #include "simd/ops_scalar.hpp"
@@ -14,94 +18,128 @@ inline int reflect101(int i, int n) {
   return i;
 }
 
+// column_sum[k] = sum of element k over the `factor` source rows of low row ly (int16: at most
+// 32 * 255).
 template <class V>
-void accumulate_source_row(const BoxDownsampleJob& job, int y, bool first, int k_begin, int k_end) {
+void sum_source_rows(const BoxDownsampleJob& job, int ly, int n) {
   const ImageView& s = job.src;
-  const int64_t row_offset = y * s.row_stride;
-  for (int k = k_begin; k < k_end; k += V::kLanes) {
-    typename V::F v;
-    if (job.elem_off == nullptr) {
-      v = V::load_u8(s.data + row_offset + k);
-    } else {
-      const auto off = V::addi(V::seti(static_cast<int32_t>(row_offset)), V::loadi(job.elem_off + k));
-      v = V::byte_to_float(V::gather_u32(s.data, off, job.last_word), 0);
+  const uint8_t* rows[32];
+  for (int t = 0; t < job.factor; ++t) rows[t] = s.data + std::min(ly * job.factor + t, s.height - 1) * s.row_stride;
+  int16_t* sum = job.column_sum;
+  if (job.elem_off != nullptr) {
+    for (int k = 0; k < n; ++k) {
+      int32_t total = 0;
+      for (int t = 0; t < job.factor; ++t) total += rows[t][job.elem_off[k]];
+      sum[k] = static_cast<int16_t>(total);
     }
-    V::store(job.row_sum + k, first ? v : V::add(V::load(job.row_sum + k), v));
+    return;
   }
-}
-
-template <class V>
-void box_row(const BoxDownsampleJob& job, float* out, float norm, int m_begin, int m_end) {
-  const int low_n = job.low_w * job.src.channels;
-  for (int m = m_begin; m < m_end; m += V::kLanes) {
-    auto sum = V::gather_f32(job.row_sum, V::loadi(job.box_taps + m));
-    for (int t = 1; t < job.factor; ++t)
-      sum = V::add(sum, V::gather_f32(job.row_sum, V::loadi(job.box_taps + t * low_n + m)));
-    V::store(out + m, V::mul(sum, V::set1(norm)));
+  const int vector_end = n - n % V::kLanes16;
+  for (int k = 0; k < vector_end; k += V::kLanes16) {
+    auto total = V::load_u8_i16(rows[0] + k);
+    for (int t = 1; t < job.factor; ++t) total = V::addq(total, V::load_u8_i16(rows[t] + k));
+    V::store_q(sum + k, total);
+  }
+  for (int k = vector_end; k < n; ++k) {
+    int32_t total = 0;
+    for (int t = 0; t < job.factor; ++t) total += rows[t][k];
+    sum[k] = static_cast<int16_t>(total);
   }
 }
 
 template <class V>
 void box_downsample(const BoxDownsampleJob& job) {
-  const int n = job.src.width * job.src.channels;
-  const int n_vec = n - n % V::kLanes;
-  const int low_n = job.low_w * job.src.channels;
-  const float norm = 1.0f / static_cast<float>(job.factor * job.factor);
+  const int C = job.src.channels, W = job.src.width, f = job.factor, n = W * C;
+  const int64_t plane = int64_t{job.low_w} * job.low_h;
+  const float norm = 1.0f / static_cast<float>(f * f);
+  const int full_blocks = W / f;
+  // Blocks of f x f bytes sum within uint16 up to f = 16: sum the f columns of every element
+  // at once (k .. k + f*C in steps of C), then keep each block's first element.
+  const bool wide_sums = f <= 16;
+  const int block_end = full_blocks * f * C;
+  const int vector_end = block_end - block_end % V::kLanes16;
+  uint16_t* block_sum = reinterpret_cast<uint16_t*>(job.block_sum);
   for (int ly = 0; ly < job.low_h; ++ly) {
-    for (int t = 0; t < job.factor; ++t) {
-      const int y = ly * job.factor + t < job.src.height ? ly * job.factor + t : job.src.height - 1;
-      accumulate_source_row<V>(job, y, t == 0, 0, n_vec);
-      accumulate_source_row<simd::ScalarOps>(job, y, t == 0, n_vec, n);
+    sum_source_rows<V>(job, ly, n);
+    const int16_t* sum = job.column_sum;
+    float* out = job.out + int64_t{ly} * job.low_w;
+    if (wide_sums) {
+      for (int k = 0; k < vector_end; k += V::kLanes16) {
+        auto total = V::load_q(sum + k);
+        for (int t = 1; t < f; ++t) total = V::addq(total, V::load_q(sum + k + t * C));
+        V::store_q(job.block_sum + k, total);
+      }
+      const int block = f * C;
+      for (int k = vector_end / block * block; k < block_end; k += block) {  // blocks the vectors did not finish
+        for (int c = 0; c < C; ++c) {
+          int32_t total = 0;
+          for (int t = 0; t < f; ++t) total += sum[k + c + t * C];
+          block_sum[k + c] = static_cast<uint16_t>(total);
+        }
+      }
+      for (int c = 0; c < C; ++c) {
+        float* dst = out + c * plane;
+        for (int lx = 0; lx < full_blocks; ++lx) dst[lx] = static_cast<float>(block_sum[lx * f * C + c]) * norm;
+      }
+    } else {
+      for (int c = 0; c < C; ++c) {
+        float* dst = out + c * plane;
+        for (int lx = 0; lx < full_blocks; ++lx) {
+          int32_t total = 0;
+          for (int t = 0; t < f; ++t) total += sum[(lx * f + t) * C + c];
+          dst[lx] = static_cast<float>(total) * norm;
+        }
+      }
     }
-    float* out = job.out + int64_t{ly} * low_n;
-    box_row<simd::ScalarOps>(job, out, norm, 0, low_n);  // gathers: scalar loads are faster
+    for (int c = 0; c < C; ++c) {
+      float* dst = out + c * plane;
+      for (int lx = full_blocks; lx < job.low_w; ++lx) {  // a partial block repeats the last pixel
+        int32_t total = 0;
+        for (int t = 0; t < f; ++t) total += sum[std::min(lx * f + t, W - 1) * C + c];
+        dst[lx] = static_cast<float>(total) * norm;
+      }
+    }
   }
 }
 
-// dst[k] = sum_t w[t] * src[k + t * step], t = 0 .. taps-1, in that order.
+// dst[k] = sum_t w[t] * src[k + t], t = 0 .. taps-1, in that order.
 template <class V>
-void convolve_flat(const float* src, float* dst, int64_t step, const float* w, int taps, int k_begin, int k_end) {
+void convolve_flat(const float* src, float* dst, const float* w, int taps, int k_begin, int k_end) {
   for (int k = k_begin; k < k_end; k += V::kLanes) {
     auto acc = V::mul(V::load(src + k), V::set1(w[0]));
-    for (int t = 1; t < taps; ++t) acc = V::add(acc, V::mul(V::load(src + k + t * step), V::set1(w[t])));
+    for (int t = 1; t < taps; ++t) acc = V::add(acc, V::mul(V::load(src + k + t), V::set1(w[t])));
     V::store(dst + k, acc);
   }
 }
 
-// Vertical pass: dst row y = sum_t w[t] * src row reflect(y + t - radius).
+// Vertical pass: dst[k] = sum_t w[t] * rows[t][k].
 template <class V>
-void convolve_rows(const GaussianBlurJob& job, const float* src, float* dst, int y, int k_begin, int k_end) {
-  const int64_t row_n = int64_t{job.width} * job.channels;
-  const int taps = 2 * job.radius + 1;
+void convolve_rows(const float* const* rows, const float* w, int taps, float* dst, int k_begin, int k_end) {
   for (int k = k_begin; k < k_end; k += V::kLanes) {
-    auto acc = V::mul(V::load(src + reflect101(y - job.radius, job.height) * row_n + k), V::set1(job.weights[0]));
-    for (int t = 1; t < taps; ++t) {
-      const float* row = src + reflect101(y + t - job.radius, job.height) * row_n;
-      acc = V::add(acc, V::mul(V::load(row + k), V::set1(job.weights[t])));
-    }
+    auto acc = V::mul(V::load(rows[0] + k), V::set1(w[0]));
+    for (int t = 1; t < taps; ++t) acc = V::add(acc, V::mul(V::load(rows[t] + k), V::set1(w[t])));
     V::store(dst + k, acc);
   }
 }
 
 template <class V>
 void gaussian_blur(const GaussianBlurJob& job) {
-  const int c = job.channels, r = job.radius, taps = 2 * r + 1;
-  const int row_n = job.width * c;
-  const int row_vec = row_n - row_n % V::kLanes;
+  const int r = job.radius, taps = 2 * r + 1, width = job.width;
+  const int vector_end = width - width % V::kLanes;
   for (int y = 0; y < job.height; ++y) {
-    const float* row = job.image + int64_t{y} * row_n;
-    for (int x = -r; x < job.width + r; ++x) {
-      const float* px = row + reflect101(x, job.width) * c;
-      for (int ch = 0; ch < c; ++ch) job.padded_row[(x + r) * c + ch] = px[ch];
-    }
-    float* dst = job.column_tmp + int64_t{y} * row_n;
-    convolve_flat<V>(job.padded_row, dst, c, job.weights, taps, 0, row_vec);
-    convolve_flat<simd::ScalarOps>(job.padded_row, dst, c, job.weights, taps, row_vec, row_n);
+    const float* row = job.image + int64_t{y} * width;
+    for (int x = -r; x < 0; ++x) job.padded_row[x + r] = row[reflect101(x, width)];
+    std::memcpy(job.padded_row + r, row, sizeof(float) * width);
+    for (int x = width; x < width + r; ++x) job.padded_row[x + r] = row[reflect101(x, width)];
+    float* dst = job.column_tmp + int64_t{y} * width;
+    convolve_flat<V>(job.padded_row, dst, job.weights, taps, 0, vector_end);
+    convolve_flat<simd::ScalarOps>(job.padded_row, dst, job.weights, taps, vector_end, width);
   }
   for (int y = 0; y < job.height; ++y) {
-    float* dst = job.image + int64_t{y} * row_n;
-    convolve_rows<V>(job, job.column_tmp, dst, y, 0, row_vec);
-    convolve_rows<simd::ScalarOps>(job, job.column_tmp, dst, y, row_vec, row_n);
+    for (int t = 0; t < taps; ++t) job.tap_rows[t] = job.column_tmp + int64_t{reflect101(y + t - r, job.height)} * width;
+    float* dst = job.image + int64_t{y} * width;
+    convolve_rows<V>(job.tap_rows, job.weights, taps, dst, 0, vector_end);
+    convolve_rows<simd::ScalarOps>(job.tap_rows, job.weights, taps, dst, vector_end, width);
   }
 }
 

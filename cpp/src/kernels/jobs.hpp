@@ -56,59 +56,70 @@ struct ResampleMaskJob {
 };
 
 // Box-average downsample by `factor` of the first `channels` channels, edge pixels repeated
-// in partial blocks. Output interleaved float, low_w x low_h x channels.
+// in partial blocks. Output planar float: `channels` planes of low_w x low_h.
 struct BoxDownsampleJob {
   ImageView src;
-  int32_t last_word;
-  int factor;
-  int low_w, low_h;
   const int32_t* elem_off;  // per element x*C + c of a full-res row: x*pixel_stride + c; null
                             // when rows are contiguous
-  const int32_t* box_taps;  // factor x (low_w * channels): element offsets into `row_sum`
-  float* row_sum;           // scratch, width * channels floats
+  int factor;               // at most 32: a column of `factor` bytes sums within int16
+  int low_w, low_h;
+  int16_t* column_sum;      // scratch, width * channels + factor * channels + 64, zeroed tail
+  int16_t* block_sum;       // scratch, width * channels + 64 (uint16 sums of factor x factor)
   float* out;
 };
 
-// Separable Gaussian on an interleaved float image, reflect-101 borders.
+// Separable Gaussian on a float plane, reflect-101 borders.
 struct GaussianBlurJob {
-  float* image;  // width x height x channels, blurred in place
-  int width, height, channels;
+  float* image;  // width x height, blurred in place
+  int width, height;
   const float* weights;  // 2 * radius + 1
   int radius;
-  float* padded_row;  // scratch, (width + 2 * radius) * channels floats
-  float* column_tmp;  // scratch, width * height * channels floats
+  float* padded_row;        // scratch, width + 2 * radius floats
+  float* column_tmp;        // scratch, width * height floats
+  const float** tap_rows;   // scratch, 2 * radius + 1 pointers
 };
 
 enum class BackgroundKind { color, image, upsampled };
 
-// out = round(bg + (fg - bg) * clamp(mask, 0, 1)) over the flat elements of each row.
+// out = round(bg + (fg - bg) * clamp(mask, 0, 1)) over the flat elements of each row, in fixed
+// point: images as Q6 int16 (byte * 64), the mask as Q15 weights (1 -> 32767, which still
+// returns fg exactly). Rows of W * channels elements; every scratch row is padded by 64.
 struct BlendJob {
   ImageView fg;
-  int32_t fg_last_word;
   const int32_t* fg_elem_off;  // null when rows are contiguous
-  // mask: one of the two planes (uint8: non-zero is 1 after clamping)
+  // The mask: a frame-size plane (float32, or uint8 where non-zero is 1), or a separable
+  // resample job producing each frame row from a low-resolution plane.
   const float* mask_f32;
   const uint8_t* mask_u8;
   int64_t mask_row_stride, mask_col_stride;
-  float* mask_row;  // scratch, width * channels floats
+  const ResampleMaskJob* mask_resample;  // null for a frame-size plane
+  bool thresholded;  // weight 1 where mask > threshold, else 0
+  float threshold;
+  float* mask_row;           // scratch, W floats
+  float* mask_cache;         // scratch, 2 * W floats (resampled masks)
+  int16_t* weight_row;       // scratch, W
+  int16_t* weight_elements;  // scratch, W * channels
   BackgroundKind background;
-  const float* color_row;  // width * channels
+  const int16_t* color_row;  // Q6, W * channels
   ImageView bg;
-  int32_t bg_last_word;
   const int32_t* bg_elem_off;  // null when contiguous
-  // upsampled background: low-res interleaved image + separable tables per element / row
+  // upsampled background: low-res planar float image + separable tables per pixel / row
   const float* low;
-  int low_row_elems;
+  int low_w, low_plane;  // row length and plane size
   const int32_t* up_off0;
   const int32_t* up_off1;
   const float* up_w0;
   const float* up_w1;
   const int32_t* up_row0;
   const int32_t* up_row1;
-  const float* up_row_w0;
-  const float* up_row_w1;
-  float* cache;  // 2 * width * channels floats
-  uint8_t* out;  // contiguous height x width x channels
+  const int32_t* up_row_q0;  // Q15 row weights in [0, 32768], summing to 32768
+  const int32_t* up_row_q1;
+  float* up_planes;     // scratch, channels * W floats
+  float* up_float_row;  // scratch, W * channels floats
+  int16_t* up_cache;    // scratch, 2 * W * channels (Q6 rows)
+  int16_t* bg_row;      // scratch, W * channels (Q6)
+  int16_t* fg_row;      // scratch, W * channels (Q6; strided foregrounds)
+  uint8_t* out;         // contiguous height x width x channels
 };
 
 }  // namespace edgevision::kernels

@@ -34,6 +34,15 @@ void resample_row_horizontal(const ResampleMaskJob& job, const float* src_row, f
   }
 }
 
+// dst[j] = top[j] * w0 + bottom[j] * w1: output row i of a separable job, as floats.
+template <class V>
+void interpolate_rows(const ResampleMaskJob& job, const float* top, const float* bottom, int i, float* dst,
+                      int j_begin, int j_end) {
+  const auto w0 = V::set1(job.row_w0[i]), w1 = V::set1(job.row_w1[i]);
+  for (int j = j_begin; j < j_end; j += V::kLanes)
+    V::store(dst + j, V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)));
+}
+
 template <class V>
 void resample_row_vertical(const ResampleMaskJob& job, const float* top, const float* bottom, int i,
                            int j_begin, int j_end) {
@@ -53,10 +62,7 @@ void resample_row_vertical(const ResampleMaskJob& job, const float* top, const f
       V::store_gt_u8(out + j, V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)), threshold);
     }
   } else {
-    float* out = static_cast<float*>(job.out) + row;
-    for (int j = j_begin; j < j_end; j += V::kLanes) {
-      V::store(out + j, V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)));
-    }
+    interpolate_rows<V>(job, top, bottom, i, static_cast<float*>(job.out) + row, j_begin, j_end);
   }
 }
 
@@ -64,7 +70,7 @@ template <class V>
 void resample_mask_separable(const ResampleMaskJob& job) {
   const int width = job.width;
   const int vector_end = width - width % V::kLanes;
-  RowPairCache cache(job.cache, job.cache + width);
+  RowPairCache<float> cache(job.cache, job.cache + width);
   auto interpolate = [&](int src_row, float* dst) {
     const float* row = job.src.data + src_row * job.src.row_stride;
     resample_row_horizontal<V>(job, row, dst, 0, vector_end);

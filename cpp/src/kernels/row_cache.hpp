@@ -1,17 +1,18 @@
-// Two horizontally interpolated source rows, kept while consecutive output rows reuse them
+// Two horizontally interpolated source rows (of any element type), kept while consecutive output rows reuse them
 // (upsampling reads each source row for several output rows).
 #pragma once
 
 namespace edgevision::kernels {
 namespace {
 
+template <class T = float>
 class RowPairCache {
  public:
-  RowPairCache(float* first, float* second) : slot_{first, second} {}
+  RowPairCache(T* first, T* second) : slot_{first, second} {}
 
   // Sets `top` and `bottom` to rows a and b, calling fill(row, dst) for rows not cached.
   template <class Fill>
-  void get(int a, int b, const float*& top, const float*& bottom, Fill&& fill) {
+  void get(int a, int b, const T*& top, const T*& bottom, Fill&& fill) {
     top = find(a);
     bottom = find(b);
     if (top == nullptr) {
@@ -22,19 +23,19 @@ class RowPairCache {
   }
 
  private:
-  const float* find(int row) const {
+  const T* find(int row) const {
     for (int s = 0; s < 2; ++s)
       if (row_[s] == row) return slot_[s];
     return nullptr;
   }
   template <class Fill>
-  const float* load(int s, int row, Fill& fill) {
+  const T* load(int s, int row, Fill& fill) {
     fill(row, slot_[s]);
     row_[s] = row;
     return slot_[s];
   }
 
-  float* slot_[2];
+  T* slot_[2];
   int row_[2] = {-1, -1};
 };
 

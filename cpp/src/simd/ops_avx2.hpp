@@ -160,6 +160,41 @@ struct Avx2Ops {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_and_si256(bytes, _mm256_set1_epi8(1)));
   }
 
+
+  // Fixed-point lanes (see ScalarOps): 16 int16.
+  static constexpr int kLanes16 = 16;
+  using Q = __m256i;
+  static Q load_q(const int16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static void store_q(int16_t* p, Q v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static Q setq(int16_t v) { return _mm256_set1_epi16(v); }
+  static Q addq(Q a, Q b) { return _mm256_add_epi16(a, b); }
+  static Q subq(Q a, Q b) { return _mm256_sub_epi16(a, b); }
+  static Q mulhrs(Q a, Q b) { return _mm256_mulhrs_epi16(a, b); }
+  static Q load_u8_q6(const uint8_t* p) {
+    return _mm256_slli_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 6);
+  }
+  static void store_u8_q6(uint8_t* p, Q v) {
+    const Q r = _mm256_srai_epi16(_mm256_add_epi16(v, _mm256_set1_epi16(32)), 6);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                     _mm_packus_epi16(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1)));
+  }
+  // packs works per 128-bit lane: put the quadwords back in order.
+  static Q pack_q(I a, I b) { return _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8); }
+  static Q q15_weights(const float* p) {
+    const F one = set1(1.0f), zero = set1(0.0f), scale = set1(32768.0f);
+    return pack_q(_mm256_cvtps_epi32(mul(max(min(load(p), one), zero), scale)),
+                  _mm256_cvtps_epi32(mul(max(min(load(p + 8), one), zero), scale)));
+  }
+  static Q q6_from_floats(const float* p) {
+    const F scale = set1(64.0f);
+    return pack_q(_mm256_cvtps_epi32(mul(load(p), scale)), _mm256_cvtps_epi32(mul(load(p + 8), scale)));
+  }
+  static void expand3_q(const int16_t* w, int16_t* out) {
+    Sse41Ops::expand3_q(w, out);
+    Sse41Ops::expand3_q(w + 8, out + 24);
+  }
+  static F above(F v, F t) { return _mm256_and_ps(_mm256_cmp_ps(v, t, _CMP_GT_OQ), set1(1.0f)); }
+  static Q load_u8_i16(const uint8_t* p) { return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 };
 
 }  // namespace

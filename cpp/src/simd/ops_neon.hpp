@@ -173,6 +173,36 @@ struct NeonOps {
     vst1q_u8(dst, vandq_u8(vcombine_u8(vmovn_u16(a), vmovn_u16(b)), vdupq_n_u8(1)));
   }
 
+
+  // Fixed-point lanes (see ScalarOps): 8 int16.
+  static constexpr int kLanes16 = 8;
+  using Q = int16x8_t;
+  static Q load_q(const int16_t* p) { return vld1q_s16(p); }
+  static void store_q(int16_t* p, Q v) { vst1q_s16(p, v); }
+  static Q setq(int16_t v) { return vdupq_n_s16(v); }
+  static Q addq(Q a, Q b) { return vaddq_s16(a, b); }
+  static Q subq(Q a, Q b) { return vsubq_s16(a, b); }
+  static Q mulhrs(Q a, Q b) { return vqrdmulhq_s16(a, b); }
+  static Q load_u8_q6(const uint8_t* p) { return vreinterpretq_s16_u16(vshll_n_u8(vld1_u8(p), 6)); }
+  static void store_u8_q6(uint8_t* p, Q v) { vst1_u8(p, vqrshrun_n_s16(v, 6)); }
+  static Q q15_weights(const float* p) {
+    const F one = set1(1.0f), zero = set1(0.0f), scale = set1(32768.0f);
+    return vcombine_s16(vqmovn_s32(vcvtnq_s32_f32(mul(max(min(load(p), one), zero), scale))),
+                        vqmovn_s32(vcvtnq_s32_f32(mul(max(min(load(p + 4), one), zero), scale))));
+  }
+  static Q q6_from_floats(const float* p) {
+    const F scale = set1(64.0f);
+    return vcombine_s16(vqmovn_s32(vcvtnq_s32_f32(mul(load(p), scale))),
+                        vqmovn_s32(vcvtnq_s32_f32(mul(load(p + 4), scale))));
+  }
+  static void expand3_q(const int16_t* w, int16_t* out) {
+    const Q v = vld1q_s16(w);
+    vst3q_s16(out, int16x8x3_t{{v, v, v}});
+  }
+  static F above(F v, F t) {
+    return vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(v, t), vreinterpretq_u32_f32(vdupq_n_f32(1.0f))));
+  }
+  static Q load_u8_i16(const uint8_t* p) { return vreinterpretq_s16_u16(vmovl_u8(vld1_u8(p))); }
 };
 
 }  // namespace

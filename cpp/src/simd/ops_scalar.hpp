@@ -113,6 +113,36 @@ struct ScalarOps {
     store_gt_u8(dst + 2, v2, t);
     store_gt_u8(dst + 3, v3, t);
   }
+
+  // Fixed-point lanes for the composite's blend: int16 values (here held in an int32), images
+  // in Q6 (byte * 64), weights in Q15. Integer arithmetic, so every path agrees exactly.
+  static constexpr int kLanes16 = 1;
+  using Q = int32_t;
+  static Q load_q(const int16_t* p) { return *p; }
+  static void store_q(int16_t* p, Q v) { *p = static_cast<int16_t>(v); }
+  static Q setq(int16_t v) { return v; }
+  static Q addq(Q a, Q b) { return static_cast<int16_t>(a + b); }
+  static Q subq(Q a, Q b) { return static_cast<int16_t>(a - b); }
+  // (a * b + 2^14) >> 15, as pmulhrsw and vqrdmulh (a and b are never both -32768 here).
+  static Q mulhrs(Q a, Q b) { return (a * b + 0x4000) >> 15; }
+  static Q load_u8_q6(const uint8_t* p) { return int32_t{*p} << 6; }
+  // (v + 32) >> 6, saturated to a byte.
+  static void store_u8_q6(uint8_t* p, Q v) {
+    const int32_t r = (v + 32) >> 6;
+    *p = static_cast<uint8_t>(r < 0 ? 0 : r > 255 ? 255 : r);
+  }
+  static Q saturate_q(float v) {
+    const float r = __builtin_nearbyintf(v);
+    return r >= 32767.0f ? 32767 : r <= -32768.0f ? -32768 : static_cast<int32_t>(r);
+  }
+  // Weights: clamp(v, 0, 1) * 32768, rounded half to even, saturated (1 -> 32767).
+  static Q q15_weights(const float* p) { return saturate_q(max(min(*p, 1.0f), 0.0f) * 32768.0f); }
+  static Q q6_from_floats(const float* p) { return saturate_q(*p * 64.0f); }
+  // Each weight three times.
+  static void expand3_q(const int16_t* w, int16_t* out) { out[0] = out[1] = out[2] = *w; }
+  // 1 where v > t, else 0.
+  static F above(F v, F t) { return v > t ? 1.0f : 0.0f; }
+  static Q load_u8_i16(const uint8_t* p) { return *p; }
 };
 
 }  // namespace

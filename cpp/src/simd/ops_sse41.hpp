@@ -191,6 +191,41 @@ struct Sse41Ops {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_and_si128(_mm_packs_epi16(a, b), _mm_set1_epi8(1)));
   }
 
+
+  // Fixed-point lanes (see ScalarOps): 8 int16.
+  static constexpr int kLanes16 = 8;
+  using Q = __m128i;
+  static Q load_q(const int16_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+  static void store_q(int16_t* p, Q v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+  static Q setq(int16_t v) { return _mm_set1_epi16(v); }
+  static Q addq(Q a, Q b) { return _mm_add_epi16(a, b); }
+  static Q subq(Q a, Q b) { return _mm_sub_epi16(a, b); }
+  static Q mulhrs(Q a, Q b) { return _mm_mulhrs_epi16(a, b); }
+  static Q load_u8_q6(const uint8_t* p) {
+    return _mm_slli_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))), 6);
+  }
+  static void store_u8_q6(uint8_t* p, Q v) {
+    const Q r = _mm_srai_epi16(_mm_add_epi16(v, _mm_set1_epi16(32)), 6);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(r, r));
+  }
+  static Q q15_weights(const float* p) {
+    const F one = set1(1.0f), zero = set1(0.0f), scale = set1(32768.0f);
+    const I a = _mm_cvtps_epi32(mul(max(min(load(p), one), zero), scale));
+    const I b = _mm_cvtps_epi32(mul(max(min(load(p + 4), one), zero), scale));
+    return _mm_packs_epi32(a, b);
+  }
+  static Q q6_from_floats(const float* p) {
+    const F scale = set1(64.0f);
+    return _mm_packs_epi32(_mm_cvtps_epi32(mul(load(p), scale)), _mm_cvtps_epi32(mul(load(p + 4), scale)));
+  }
+  static void expand3_q(const int16_t* w, int16_t* out) {
+    const Q v = load_q(w);
+    store_q(out, _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 4, 5, 4, 5)));
+    store_q(out + 8, _mm_shuffle_epi8(v, _mm_setr_epi8(4, 5, 6, 7, 6, 7, 6, 7, 8, 9, 8, 9, 8, 9, 10, 11)));
+    store_q(out + 16, _mm_shuffle_epi8(v, _mm_setr_epi8(10, 11, 10, 11, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15)));
+  }
+  static F above(F v, F t) { return _mm_and_ps(_mm_cmpgt_ps(v, t), set1(1.0f)); }
+  static Q load_u8_i16(const uint8_t* p) { return _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
 };
 
 }  // namespace

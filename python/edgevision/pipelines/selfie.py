@@ -127,7 +127,6 @@ class SelfieSegmenter(ModelPipeline):
         self._output_index = names.index(out_name) if out_name in names else 0
         self._previous: Optional[np.ndarray] = None  # last smoothed model-resolution mask
         self._spare: Optional[np.ndarray] = None  # the other buffer of the smoothing ping-pong
-        self._apply_mask: Optional[np.ndarray] = None  # reused by apply()
         self._background: Optional[np.ndarray] = None  # resized background image, reused
         self.timings = SelfieTimings()
 
@@ -169,13 +168,10 @@ class SelfieSegmenter(ModelPipeline):
         bg = self._prepare_background(background, (width, height))
         small, transform = self._infer(frame)
         start = time.perf_counter()
-        buffer = self._apply_mask
-        wanted = (np.uint8 if threshold is not None else np.float32)
-        if buffer is None or buffer.shape != (height, width) or buffer.dtype != wanted:
-            buffer = None
-        mask = self._to_frame(small, transform, (width, height), threshold, buffer)
-        self._apply_mask = mask
-        result = kernels.composite(frame, mask, bg, blur_sigma=blur_sigma, out=out)
+        # Fused: the blend upsamples the model-resolution mask row by row (exactly as
+        # __call__'s mask), so the frame-size mask is never written.
+        result = kernels.composite(frame, small, bg, blur_sigma=blur_sigma, threshold=threshold,
+                                   transform=transform if self.resize == "letterbox" else None, out=out)
         self.timings.postprocess_ms = (time.perf_counter() - start) * 1e3
         return result
 

@@ -1,0 +1,22 @@
+// The geometry of a mask resize (resize_mask's taps and tables), shared by resize_mask and the
+// composite, which upsamples a low-resolution mask row by row inside its blend.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "edgevision/resize_mask.hpp"
+#include "kernels/jobs.hpp"
+
+namespace edgevision {
+
+struct MaskResamplePlan {
+  kernels::ResampleMaskJob job;  // everything but `out`; its tables point into the vectors below
+  bool separable = false;        // axis-aligned map: the per-column / per-row tables are set
+  std::vector<int32_t> ints;
+  std::vector<float> floats;
+};
+
+void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options, MaskResamplePlan& plan);
+
+}  // namespace edgevision
