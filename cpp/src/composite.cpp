@@ -187,7 +187,7 @@ void composite(const ImageView& image, const CompositeMask& mask, const Backgrou
       job.low_w = low_w;
       job.low_plane = low_w * low_h;
       // Bilinear upsample with half-pixel centres: frame pixel X reads low (X + 0.5)/f - 0.5.
-      up_ints.resize(2 * size_t(W) + 4 * size_t(H));
+      up_ints.resize(5 * size_t(W) + 4 * size_t(H));
       scratch.up_floats.resize(2 * size_t(W));
       int32_t *off0 = up_ints.data(), *off1 = off0 + W, *r0 = off1 + W, *r1 = r0 + H;
       int32_t *q0 = r1 + H, *q1 = q0 + H;
@@ -209,6 +209,7 @@ void composite(const ImageView& image, const CompositeMask& mask, const Backgrou
       job.up_w1 = w1;
       job.up_row0 = r0;
       job.up_row1 = r1;
+      job.up_window_plan = q1 + H;
       job.up_row_q0 = q0;
       job.up_row_q1 = q1;
       break;

@@ -91,7 +91,7 @@ void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options,
 
   // Axis-aligned: per-column and per-row taps computed once, in double precision.
   const int W = out_size.width, H = out_size.height;
-  plan.ints.resize(2 * size_t(W) + 2 * size_t(H));
+  plan.ints.resize(2 * size_t(W) + 2 * size_t(H) + 3 * size_t(W));
   plan.floats.resize(2 * size_t(W) + 2 * size_t(H) + 2 * size_t(W));
   int32_t* ints = plan.ints.data();
   float* floats = plan.floats.data();
@@ -116,6 +116,7 @@ void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options,
   job.row_w0 = row_w0;
   job.row_w1 = row_w1;
   job.cache = floats + 2 * W + 2 * H;
+  job.window_plan = ints + 2 * W + 2 * H;
 }
 
 void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* out) {

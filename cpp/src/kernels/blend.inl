@@ -24,7 +24,7 @@ template <class V, int kLanes, class Body>
 // The mask of frame row y as floats in [0, 1] (or 0/1 when thresholded); may point into the
 // plane itself.
 template <class V>
-const float* mask_row(const BlendJob& job, RowPairCache<float>& cache, int y) {
+const float* mask_row(const BlendJob& job, RowPairCache<float>& cache, const WindowPlan& plan, int y) {
   using S = simd::ScalarOps;
   const int width = job.fg.width;
   float* row = job.mask_row;
@@ -34,9 +34,7 @@ const float* mask_row(const BlendJob& job, RowPairCache<float>& cache, int y) {
     const int vector_end = width - width % V::kLanes;
     const float *top, *bottom;
     cache.get(resample.row0[y], resample.row1[y], top, bottom, [&](int src_row, float* dst) {
-      const float* src = resample.src.data + src_row * resample.src.row_stride;
-      resample_row_horizontal<V>(resample, src, dst, 0, vector_end);
-      resample_row_horizontal<S>(resample, src, dst, vector_end, width);
+      resample_row_horizontal<V>(resample, plan, resample.src.data + src_row * resample.src.row_stride, dst);
     });
     interpolate_rows<V>(resample, top, bottom, y, row, 0, vector_end);
     interpolate_rows<S>(resample, top, bottom, y, row, vector_end, width);
@@ -100,21 +98,23 @@ inline void gather_q6(const ImageView& img, const int32_t* elem_off, int y, int 
 // Horizontally upsampled low-resolution row as interleaved Q6, once per low-res row: each
 // plane through the mask's window gathers, then interleaved.
 template <class V>
-void upsample_low_row(const BlendJob& job, int low_row, int16_t* dst) {
+void upsample_low_row(const BlendJob& job, const WindowPlan& plan, int low_row, int16_t* dst) {
   using S = simd::ScalarOps;
   const int width = job.fg.width, channels = job.fg.channels, n = width * channels;
   const int vector_end = width - width % V::kLanes;
   for (int c = 0; c < channels; ++c) {
     const float* src = job.low + int64_t{c} * job.low_plane + int64_t{low_row} * job.low_w;
     float* plane_row = job.up_planes + int64_t{c} * width;
-    const auto interpolate = [&](auto ops, int x) {
-      using O = decltype(ops);
-      typename O::F a, b;
-      gather_tap_pair<O>(src, job.low_w, job.up_off0 + x, job.up_off1 + x, a, b);
-      O::store(plane_row + x, O::add(O::mul(a, O::load(job.up_w0 + x)), O::mul(b, O::load(job.up_w1 + x))));
-    };
-    for (int x = 0; x < vector_end; x += V::kLanes) interpolate(V{}, x);
-    for (int x = vector_end; x < width; ++x) interpolate(S{}, x);
+    for (int x = 0; x < vector_end; x += V::kLanes) {
+      typename V::F a, b;
+      planned_tap_pair<V>(src, plan, x, a, b);
+      V::store(plane_row + x, V::add(V::mul(a, V::load(job.up_w0 + x)), V::mul(b, V::load(job.up_w1 + x))));
+    }
+    for (int x = vector_end; x < width; ++x) {
+      float a, b;
+      gather_tap_pair<S>(src, job.up_off0 + x, job.up_off1 + x, a, b);
+      plane_row[x] = S::add(S::mul(a, job.up_w0[x]), S::mul(b, job.up_w1[x]));
+    }
   }
   float* row = job.up_float_row;
   if (channels == 3) {
@@ -154,9 +154,15 @@ void blend(const BlendJob& job) {
   const int width = job.fg.width, channels = job.fg.channels, n = width * channels;
   RowPairCache<float> mask_cache(job.mask_cache, job.mask_cache + width);
   RowPairCache<int16_t> up_cache(job.up_cache, job.up_cache + n);
-  const auto upsample = [&](int low_row, int16_t* dst) { upsample_low_row<V>(job, low_row, dst); };
+  const WindowPlan mask_plan = job.mask_resample != nullptr ? plan_columns<V>(*job.mask_resample) : WindowPlan{};
+  WindowPlan up_plan{};
+  if (job.background == BackgroundKind::upsampled) {
+    up_plan = {job.up_window_plan, job.up_window_plan + width, job.up_window_plan + 2 * width};
+    plan_windows<V>(job.up_off0, job.up_off1, width - width % V::kLanes, job.low_w, up_plan);
+  }
+  const auto upsample = [&](int low_row, int16_t* dst) { upsample_low_row<V>(job, up_plan, low_row, dst); };
   for (int y = 0; y < job.fg.height; ++y) {
-    weight_elements<V>(job, mask_row<V>(job, mask_cache, y), job.weight_elements);
+    weight_elements<V>(job, mask_row<V>(job, mask_cache, mask_plan, y), job.weight_elements);
     const uint8_t* fg = nullptr;
     if (job.fg_elem_off == nullptr) {
       fg = job.fg.data + y * job.fg.row_stride;

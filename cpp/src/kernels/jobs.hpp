@@ -44,6 +44,7 @@ struct ResampleMaskJob {
   const float* row_w0;
   const float* row_w1;
   float* cache;  // 2 * width floats of scratch
+  int32_t* window_plan;  // 3 * width ints of scratch
   // affine
   AffineMap map;
   Border border;
@@ -112,6 +113,7 @@ struct BlendJob {
   const float* up_w1;
   const int32_t* up_row0;
   const int32_t* up_row1;
+  int32_t* up_window_plan;  // scratch, 3 * W
   const int32_t* up_row_q0;  // Q15 row weights in [0, 32768], summing to 32768
   const int32_t* up_row_q1;
   float* up_planes;     // scratch, channels * W floats

@@ -23,15 +23,31 @@ inline void store_mask_values(const ResampleMaskJob& job, int64_t index, typenam
   }
 }
 
+// Row src_row interpolated horizontally: planned windows for the vector part, the scalar tail
+// through plain taps.
 template <class V>
-void resample_row_horizontal(const ResampleMaskJob& job, const float* src_row, float* dst, int j_begin,
-                             int j_end) {
-  const int64_t row_elements = (job.src.width - 1) * job.src.col_stride + 1;
-  for (int j = j_begin; j < j_end; j += V::kLanes) {
+void resample_row_horizontal(const ResampleMaskJob& job, const WindowPlan& plan, const float* src_row, float* dst) {
+  using S = simd::ScalarOps;
+  const int vector_end = job.width - job.width % V::kLanes;
+  for (int j = 0; j < vector_end; j += V::kLanes) {
     typename V::F a, b;
-    gather_tap_pair<V>(src_row, row_elements, job.col_off0 + j, job.col_off1 + j, a, b);
+    planned_tap_pair<V>(src_row, plan, j, a, b);
     V::store(dst + j, V::add(V::mul(a, V::load(job.col_w0 + j)), V::mul(b, V::load(job.col_w1 + j))));
   }
+  for (int j = vector_end; j < job.width; ++j) {
+    float a, b;
+    gather_tap_pair<S>(src_row, job.col_off0 + j, job.col_off1 + j, a, b);
+    dst[j] = S::add(S::mul(a, job.col_w0[j]), S::mul(b, job.col_w1[j]));
+  }
+}
+
+// The window plan of a separable job's columns, in its scratch.
+template <class V>
+WindowPlan plan_columns(const ResampleMaskJob& job) {
+  const WindowPlan plan{job.window_plan, job.window_plan + job.width, job.window_plan + 2 * job.width};
+  plan_windows<V>(job.col_off0, job.col_off1, job.width - job.width % V::kLanes,
+                  (job.src.width - 1) * job.src.col_stride + 1, plan);
+  return plan;
 }
 
 // dst[j] = top[j] * w0 + bottom[j] * w1: output row i of a separable job, as floats.
@@ -71,10 +87,9 @@ void resample_mask_separable(const ResampleMaskJob& job) {
   const int width = job.width;
   const int vector_end = width - width % V::kLanes;
   RowPairCache<float> cache(job.cache, job.cache + width);
+  const WindowPlan plan = plan_columns<V>(job);
   auto interpolate = [&](int src_row, float* dst) {
-    const float* row = job.src.data + src_row * job.src.row_stride;
-    resample_row_horizontal<V>(job, row, dst, 0, vector_end);
-    resample_row_horizontal<simd::ScalarOps>(job, row, dst, vector_end, width);
+    resample_row_horizontal<V>(job, plan, job.src.data + src_row * job.src.row_stride, dst);
   };
   for (int i = 0; i < job.height; ++i) {
     const float *top, *bottom;

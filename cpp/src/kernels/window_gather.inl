@@ -1,6 +1,8 @@
 // Two taps per lane from one float row, for upsampling passes where neighbouring outputs share
-// source elements: when every tap of the chunk lies in the kLanes floats starting at the first
-// lane's tap, one load and two in-register permutes replace the per-lane gathers.
+// source elements: when every tap of a chunk lies in the kLanes floats starting at the first
+// lane's tap, one load and two in-register permutes replace the per-lane gathers. The tap
+// tables are the same for every row, so the decision and the lane indices are planned once
+// per call (WindowPlan) and each row only replays them.
 #pragma once
 
 #include <cstdint>
@@ -8,21 +10,52 @@
 namespace edgevision::kernels {
 namespace {
 
+// Per chunk of kLanes outputs: the window's first element, or -1 where the taps do not fit in
+// one window (gather); per output: the two taps' lanes in the window (or their offsets).
+struct WindowPlan {
+  int32_t* start;  // count / kLanes
+  int32_t* tap0;   // count
+  int32_t* tap1;   // count
+};
+
+// Plans outputs [0, count) (a multiple of kLanes) with taps at off0/off1 in rows of
+// `row_elements` readable floats.
 template <class V>
-[[gnu::always_inline]] inline void gather_tap_pair(const float* row, int64_t row_elements, const int32_t* off0,
-                                                   const int32_t* off1, typename V::F& a, typename V::F& b) {
-  const auto o0 = V::loadi(off0), o1 = V::loadi(off1);
-  const int32_t start = off0[0];
+void plan_windows(const int32_t* off0, const int32_t* off1, int count, int64_t row_elements, const WindowPlan& plan) {
   const auto window_end = V::seti(V::kLanes - 1);
-  const auto i0 = V::subi(o0, V::seti(start)), i1 = V::subi(o1, V::seti(start));
-  if (start + V::kLanes <= row_elements && V::all_within(i0, window_end) && V::all_within(i1, window_end)) {
+  for (int k = 0; k < count; k += V::kLanes) {
+    const auto o0 = V::loadi(off0 + k), o1 = V::loadi(off1 + k);
+    const int32_t start = off0[k];
+    const auto i0 = V::subi(o0, V::seti(start)), i1 = V::subi(o1, V::seti(start));
+    const bool fits = start + V::kLanes <= row_elements && V::all_within(i0, window_end) && V::all_within(i1, window_end);
+    plan.start[k / V::kLanes] = fits ? start : -1;
+    V::storei(plan.tap0 + k, fits ? i0 : o0);
+    V::storei(plan.tap1 + k, fits ? i1 : o1);
+  }
+}
+
+// The taps of outputs k .. k + kLanes of `row` as planned.
+template <class V>
+[[gnu::always_inline]] inline void planned_tap_pair(const float* row, const WindowPlan& plan, int k, typename V::F& a,
+                                                    typename V::F& b) {
+  const int32_t start = plan.start[k / V::kLanes];
+  const auto i0 = V::loadi(plan.tap0 + k), i1 = V::loadi(plan.tap1 + k);
+  if (start >= 0) {
     const auto window = V::load(row + start);
     a = V::permute(window, i0);
     b = V::permute(window, i1);
   } else {
-    a = V::gather_f32(row, o0);
-    b = V::gather_f32(row, o1);
+    a = V::gather_f32(row, i0);
+    b = V::gather_f32(row, i1);
   }
+}
+
+// Unplanned, for row tails in ScalarOps: the taps themselves.
+template <class V>
+[[gnu::always_inline]] inline void gather_tap_pair(const float* row, const int32_t* off0, const int32_t* off1,
+                                                   typename V::F& a, typename V::F& b) {
+  a = V::gather_f32(row, V::loadi(off0));
+  b = V::gather_f32(row, V::loadi(off1));
 }
 
 }  // namespace
