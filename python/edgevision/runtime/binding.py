@@ -78,6 +78,7 @@ class Binding:
         finally:
             del inputs, targets
         if not model._lent_released():
+            del state  # the likely culprit: the error must not keep it alive through this frame
             raise RuntimeError("fill() kept a view of the model's input tensors (it returned one, or stored it): "
                                "the runtime cannot run while such a view lives")
         model._invoke_in_place()
@@ -92,6 +93,7 @@ class Binding:
         finally:
             del outputs
         if not model._lent_released():
+            del result, state
             raise RuntimeError("read() kept a view of the model's output tensors (it returned one, or stored it); "
                                "it must copy what it keeps: the runtime cannot run again while such a view lives")
         return result
