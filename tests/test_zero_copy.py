@@ -4,7 +4,9 @@ path, and nothing they return aliases the runtime's memory."""
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -170,6 +172,20 @@ def test_an_error_while_the_outputs_are_lent_does_not_block_later_frames(astrona
         segmenter(astronaut, out=np.empty((5, 5), np.float32))
     assert caught.traceback and segmenter.model._lent_released()
     np.testing.assert_array_equal(segmenter(camera3), expected)
+
+
+@pytest.mark.parametrize("make", [edgevision.SelfieSegmenter, edgevision.FaceLandmarker,
+                                  lambda: edgevision.PoseLandmarker(segmentation=True)],
+                         ids=["selfie", "face mesh", "pose"])
+def test_close_releases_the_models_despite_their_bindings(make, astronaut):
+    pipeline = make()
+    pipeline(astronaut)
+    alive = [weakref.ref(model) for model in models_of(pipeline)]
+    pipeline.close()
+    gc.collect()
+    assert [ref() for ref in alive] == [None] * len(alive)
+    with pytest.raises(RuntimeError, match="closed"):
+        pipeline(astronaut)
 
 
 # ------------------------------------------------------------------- Binding on its own

@@ -145,8 +145,8 @@ class LiteRTModel(Model):
             return [self._interpreter.get_tensor(index) for index in self._out_index]
 
     def _lent_released(self) -> bool:
-        # LiteRT's own test before invoke/allocate (the views' base is its wrapper object);
-        # absent in some version, invoke() itself still refuses.
+        # LiteRT's own test before invoke/allocate: its views keep a reference to its wrapper.
+        # Were it gone from some LiteRT version, invoke() would still refuse, less clearly.
         safe = getattr(self._interpreter, "_safe_to_run", None)
         return safe() if safe is not None else True
 
