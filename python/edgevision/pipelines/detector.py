@@ -36,6 +36,7 @@ class SsdDetector:
         self.input_size: tuple[int, int] = tuple(pre["size"])
         w, h = self.input_size
         self._input = InputTensor.for_model(model, pre, self.input_size)
+        self._binding = model.bind([self._input.buffer])
         self._sampling = pre.get("sampling", "opencv")
         self._border = pre.get("border", "zero")
         self._keep_aspect = bool(pre.get("keep_aspect", True))
@@ -57,15 +58,21 @@ class SsdDetector:
 
     def __call__(self, frame: np.ndarray) -> Detections:
         spec = self._input
-        tensor, transform = kernels.letterbox(
-            frame, self.input_size, keep_aspect=self._keep_aspect, value_range=spec.value_range,
-            layout=spec.layout, border=self._border, sampling=self._sampling, dtype=spec.dtype,
-            channel_order=self.channel_order, out=spec.buffer)
-        outputs = self.model.run(tensor)
-        boxes = [outputs[k] for k in self._boxes]
-        scores = [outputs[k] for k in self._scores]
-        detections = self._decoder(boxes if len(boxes) > 1 else boxes[0], scores if len(scores) > 1 else scores[0])
-        return detections.to_image(transform) if len(detections) else detections
+
+        def fill(inputs):
+            return kernels.letterbox(
+                frame, self.input_size, keep_aspect=self._keep_aspect, value_range=spec.value_range,
+                layout=spec.layout, border=self._border, sampling=self._sampling, dtype=spec.dtype,
+                channel_order=self.channel_order, out=inputs[0])[1]
+
+        def read(outputs, transform):
+            boxes = [outputs[k] for k in self._boxes]
+            scores = [outputs[k] for k in self._scores]
+            detections = self._decoder(boxes if len(boxes) > 1 else boxes[0], scores if len(scores) > 1 else scores[0])
+            return detections.to_image(transform) if len(detections) else detections
+
+        # The model's tensors are written and read in place; Detections are new arrays.
+        return self._binding.run(fill, read)
 
 
 def anchors_from_card(table: Mapping[str, Any]) -> np.ndarray:

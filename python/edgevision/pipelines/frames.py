@@ -44,7 +44,10 @@ class StageTimings:
 
 @dataclass
 class InputTensor:
-    """How a model wants its image: layout, value range, element type, and the reused buffer."""
+    """How a model wants its image: layout, value range, element type, and a reused buffer of
+    that shape and type. Pipelines bind it (``model.bind([buffer])``): the crop is written
+    straight into the model's own input tensor when the runtime lends it, and into ``buffer``
+    otherwise (or when it is float32 for a quantised input: the binding quantises it)."""
 
     layout: str  # "nhwc" or "nchw"
     value_range: tuple[float, float]
@@ -71,9 +74,11 @@ class ModelPipeline:
     and ``with pipeline:`` closes it on exit."""
 
     model = None
+    _binding = None  # a pipeline's Binding holds its model too
 
     def close(self) -> None:
         self.model = None
+        self._binding = None
 
     def __enter__(self):
         return self

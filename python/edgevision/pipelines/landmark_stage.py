@@ -1,7 +1,10 @@
 """One run of a landmark model on a region of interest, as its card says.
 
 Crop (rotated ROI, native), model, decode (native: landmarks, heatmap refinement, projection
-to the frame, world-landmark rotation), presence check. Buffers are kept across calls.
+to the frame, world-landmark rotation), presence check, and on request the segmentation
+mask's probabilities. The crop is written into the model's input tensor and the outputs are
+decoded where the runtime left them (:class:`edgevision.runtime.Binding`). Buffers are kept
+across calls.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ class StageResult:
     presence: float
     rect: Rect  # the ROI as the model saw it (grown to the input's aspect)
     transform: Transform  # tensor pixels -> frame pixels
-    segmentation: Optional[np.ndarray]  # the model's mask logits [h, w] (a runtime buffer), or None
+    # The mask's probabilities [h, w] at model resolution (the stage's buffer: valid until its
+    # next call), or None without segmentation.
+    segmentation: Optional[np.ndarray]
 
 
 class LandmarkStage:
-    def __init__(self, card, model, *, min_presence: Optional[float] = None, channel_order: str = "rgb"):
+    def __init__(self, card, model, *, min_presence: Optional[float] = None, channel_order: str = "rgb",
+                 segmentation: bool = False):
         params = card.params
         pre, decode = params.get("preprocess", {}), params.get("decode", {})
         self.card = card
@@ -39,6 +45,7 @@ class LandmarkStage:
         self.channel_order = channel_order
         self.input_size: tuple[int, int] = tuple(pre["size"])
         self._input = InputTensor.for_model(model, pre, self.input_size)
+        self._binding = model.bind([self._input.buffer])
         self._border = pre.get("border", "replicate")
         self._keep_aspect = bool(pre.get("keep_aspect", False))
 
@@ -73,6 +80,11 @@ class LandmarkStage:
         self._world_out = index("world_output")
         self._heatmap_out = index("heatmap_output") if self._heatmap else None
         self._segmentation_out = index("segmentation_output")
+        if segmentation and self._segmentation_out is None:
+            raise ValueError(f"segmentation: the landmark model {card.name!r} has no segmentation output")
+        self.segmentation = segmentation
+        self._mask_activation = params.get("segmentation", {}).get("activation", "sigmoid")
+        self._mask_probabilities: Optional[np.ndarray] = None  # reused: valid until the next call
 
     @property
     def has_world(self) -> bool:
@@ -85,11 +97,18 @@ class LandmarkStage:
     def __call__(self, frame: np.ndarray, rect: Rect, image_size: tuple[int, int]) -> Optional[StageResult]:
         """Landmarks for the ROI ``rect`` (pixels), or None when the model says nothing is there."""
         spec = self._input
-        tensor, transform = kernels.warp_roi(
-            frame, rect, self.input_size, keep_aspect=self._keep_aspect, value_range=spec.value_range,
-            layout=spec.layout, border=self._border, dtype=spec.dtype, channel_order=self.channel_order,
-            out=spec.buffer)
-        outputs = self.model.run(tensor)
+
+        def fill(inputs):
+            return kernels.warp_roi(
+                frame, rect, self.input_size, keep_aspect=self._keep_aspect, value_range=spec.value_range,
+                layout=spec.layout, border=self._border, dtype=spec.dtype, channel_order=self.channel_order,
+                out=inputs[0])[1]
+
+        # The outputs are the runtime's own tensors: everything kept is decoded into new arrays
+        # (or the stage's mask buffer) before the binding releases them.
+        return self._binding.run(fill, lambda outputs, transform: self._decode(outputs, transform, rect, image_size))
+
+    def _decode(self, outputs, transform: Transform, rect: Rect, image_size) -> Optional[StageResult]:
         presence = 1.0
         if self._presence_out is not None:
             flag = float(outputs[self._presence_out].reshape(-1)[0])
@@ -109,8 +128,25 @@ class LandmarkStage:
         if self._world_out is not None:
             world = decode_landmarks(outputs[self._world_out], self.num_landmarks, input_size=None)[: self.kept, :3]
             world = project_world_landmarks(np.ascontiguousarray(world), model_rect)
-        segmentation = outputs[self._segmentation_out] if self._segmentation_out is not None else None
-        return StageResult(landmarks, world, presence, model_rect, transform, segmentation)
+        mask = self._mask(outputs[self._segmentation_out]) if self.segmentation else None
+        return StageResult(landmarks, world, presence, model_rect, transform, mask)
+
+    def _mask(self, logits: np.ndarray) -> np.ndarray:
+        """The segmentation output's probabilities at model resolution, in the stage's buffer."""
+        plane = logits.reshape(logits.shape[1:3]) if logits.ndim == 4 and logits.shape[-1] == 1 \
+            else logits.reshape(logits.shape[-2:])
+        probabilities = self._mask_probabilities
+        if probabilities is None or probabilities.shape != plane.shape:
+            probabilities = self._mask_probabilities = np.empty(plane.shape, np.float32)
+        if self._mask_activation == "sigmoid":
+            # sigmoid(x) = (tanh(x / 2) + 1) / 2: no overflow for large logits, no allocation.
+            np.multiply(plane, 0.5, out=probabilities)
+            np.tanh(probabilities, out=probabilities)
+            probabilities *= 0.5
+            probabilities += 0.5
+        else:
+            np.copyto(probabilities, plane)
+        return probabilities
 
     def _grown(self, rect: Rect) -> Rect:
         """The rect the crop really covers: with keep_aspect, grown to the input's aspect ratio

@@ -151,10 +151,8 @@ class PoseLandmarker(ModelPipeline):
         self.detector = SsdDetector(detector_card, detector_model, min_score=float(min_detection_confidence),
                                     channel_order=channel_order)
         self.landmarker = LandmarkStage(landmark_card, landmark_model, min_presence=float(min_tracking_confidence),
-                                        channel_order=channel_order)
+                                        channel_order=channel_order, segmentation=segmentation)
         self.model = landmark_model
-        if segmentation and not self.landmarker.has_segmentation:
-            raise ValueError(f"segmentation: the landmark model {landmark_card.name!r} has no segmentation output")
         self.segmentation = segmentation
         self.smooth_segmentation = smooth_segmentation and mode == "video"
         params = landmark_card.params
@@ -166,8 +164,6 @@ class PoseLandmarker(ModelPipeline):
         self._auxiliary = list(params["decode"].get("auxiliary_landmarks", ()))
         self._smoothing = params.get("smoothing", {})
         self._mask_ratio = float(params.get("segmentation", {}).get("combine_with_previous_ratio", 0.7))
-        self._mask_activation = params.get("segmentation", {}).get("activation", "sigmoid")
-        self._mask_probabilities: Optional[np.ndarray] = None  # sigmoid of the logits, model resolution
         self._mask_scratch: Optional[np.ndarray] = None  # frame-size buffer before smoothing
         self.timings = StageTimings()
         self.detector_runs = 0
@@ -311,20 +307,7 @@ class PoseLandmarker(ModelPipeline):
         return out, world
 
     def _mask(self, result: StageResult, track: Optional[_Track], shape) -> np.ndarray:
-        logits = result.segmentation
-        plane = logits.reshape(logits.shape[1:3]) if logits.ndim == 4 and logits.shape[-1] == 1 \
-            else logits.reshape(logits.shape[-2:])
-        probabilities = self._mask_probabilities
-        if probabilities is None or probabilities.shape != plane.shape:
-            probabilities = self._mask_probabilities = np.empty(plane.shape, np.float32)
-        if self._mask_activation == "sigmoid":
-            # sigmoid(x) = (tanh(x / 2) + 1) / 2: no overflow for large logits, no allocation.
-            np.multiply(plane, 0.5, out=probabilities)
-            np.tanh(probabilities, out=probabilities)
-            probabilities *= 0.5
-            probabilities += 0.5
-        else:
-            np.copyto(probabilities, plane)
+        probabilities = result.segmentation  # the stage's buffer: used up before its next call
         height, width = shape[:2]
         if track is None or not self.smooth_segmentation:
             return kernels.resize_mask(probabilities, (width, height), transform=result.transform, border="zero")

@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Literal, Optional, Sequence, Union
+from typing import Callable, Literal, Optional, Sequence, TypeVar, Union
 
 import numpy as np
 
 from .. import kernels
+from .._native import Transform
 from .frames import InputTensor, ModelPipeline
 from .frames import check_frame as _check_frame
 
@@ -30,11 +31,14 @@ MODELS = {"general": "selfie_segmentation", "landscape": "selfie_segmentation_la
 RESIZE_MODES = ("stretch", "letterbox")
 
 Background = Union[Sequence[int], np.ndarray, Literal["blur"]]
+Result = TypeVar("Result")
 
 
 @dataclass
 class SelfieTimings:
-    """Wall-clock milliseconds of the last call: frame to tensor, model, mask (and composite)."""
+    """Wall-clock milliseconds of the last call: frame to tensor (``preprocess_ms``), the
+    runtime's own invoke time (``inference_ms``), and the rest (``postprocess_ms``: mask to the
+    frame, composite, handing tensors to and from the runtime); ``total_ms`` is the whole call."""
 
     preprocess_ms: float = 0.0
     inference_ms: float = 0.0
@@ -120,6 +124,7 @@ class SelfieSegmenter(ModelPipeline):
         self.input_size: tuple[int, int] = tuple(pre.get("size") or (spec.shape[2], spec.shape[1]))  # (w, h)
         value_range = pre.get("value_range") or (spec.value_range if spec else (0.0, 1.0))
         self._input = InputTensor.for_model(self.model, {"value_range": value_range}, self.input_size)
+        self._binding = self.model.bind([self._input.buffer])
         self._border = pre.get("border", "zero")
         self._sampling = pre.get("sampling", "opencv")
         out_name = card.outputs[0].name if card.outputs else None
@@ -138,11 +143,10 @@ class SelfieSegmenter(ModelPipeline):
         Returns a new array unless ``out`` (a C-contiguous ``H x W`` float32 array, reused
         across frames to save the allocation) is given.
         """
-        height, width = _check_frame(frame)
-        small, transform = self._infer(frame)
         start = time.perf_counter()
-        mask = self._to_frame(small, transform, (width, height), None, out)
-        self.timings.postprocess_ms = (time.perf_counter() - start) * 1e3
+        height, width = _check_frame(frame)
+        mask = self._infer(frame, lambda small, transform: self._to_frame(small, transform, (width, height), None, out))
+        self._time_postprocess(start)
         return mask
 
     def apply(
@@ -162,17 +166,18 @@ class SelfieSegmenter(ModelPipeline):
         (person where the probability is ``> threshold``) instead of soft blending.
         Returns a new ``H x W x 3`` uint8 array unless ``out`` is given.
         """
+        start = time.perf_counter()
         height, width = _check_frame(frame)
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
             raise TypeError(f"threshold must be a number or None, got {type(threshold).__name__}")
         bg = self._prepare_background(background, (width, height))
-        small, transform = self._infer(frame)
-        start = time.perf_counter()
         # Fused: the blend upsamples the model-resolution mask row by row (exactly as
         # __call__'s mask), so the frame-size mask is never written.
-        result = kernels.composite(frame, small, bg, blur_sigma=blur_sigma, threshold=threshold,
-                                   transform=transform if self.resize == "letterbox" else None, out=out)
-        self.timings.postprocess_ms = (time.perf_counter() - start) * 1e3
+        letterboxed = self.resize == "letterbox"
+        result = self._infer(frame, lambda small, transform: kernels.composite(
+            frame, small, bg, blur_sigma=blur_sigma, threshold=threshold,
+            transform=transform if letterboxed else None, out=out))
+        self._time_postprocess(start)
         return result
 
     def reset(self) -> None:
@@ -186,23 +191,40 @@ class SelfieSegmenter(ModelPipeline):
 
     # -------------------------------------------------------------------------- internals
 
-    def _infer(self, frame: np.ndarray):
+    def _infer(self, frame: np.ndarray, use: Callable[[np.ndarray, Transform], Result]) -> Result:
+        """Runs the model on ``frame`` and returns ``use(mask, transform)``: ``mask`` is the
+        model-resolution person probability (``h x w`` float32; smoothed when ``smoothing``),
+        ``transform`` maps tensor pixels to frame pixels. Without smoothing ``mask`` is the
+        runtime's own output tensor, valid only inside ``use``: ``use`` finishes with it and
+        returns new arrays or our own buffers (smoothing keeps its own copy)."""
         if self.model is None:
             raise RuntimeError("this SelfieSegmenter is closed")
-        start = time.perf_counter()
-        tensor, transform = kernels.letterbox(
-            frame, self.input_size, keep_aspect=self.resize == "letterbox", value_range=self._input.value_range,
-            layout=self._input.layout, border=self._border, sampling=self._sampling, dtype=self._input.dtype,
-            channel_order=self.channel_order, out=self._input.buffer,
-        )
-        mid = time.perf_counter()
-        small = self.model.run(tensor)[self._output_index]
-        end = time.perf_counter()
-        self.timings.preprocess_ms = (mid - start) * 1e3
-        self.timings.inference_ms = (end - mid) * 1e3
-        if self.smoothing > 0.0:
-            small = self._smooth(_plane(small))
-        return small, transform
+        timings = self.timings
+
+        def fill(inputs):
+            start = time.perf_counter()
+            transform = kernels.letterbox(
+                frame, self.input_size, keep_aspect=self.resize == "letterbox", value_range=self._input.value_range,
+                layout=self._input.layout, border=self._border, sampling=self._sampling, dtype=self._input.dtype,
+                channel_order=self.channel_order, out=inputs[0])[1]
+            timings.preprocess_ms = (time.perf_counter() - start) * 1e3
+            return transform
+
+        def read(outputs, transform):
+            small = _plane(outputs[self._output_index])
+            if self.smoothing > 0.0:
+                small = self._smooth(small)
+            return use(small, transform)
+
+        result = self._binding.run(fill, read)
+        timings.inference_ms = self.model.invoke_ms
+        return result
+
+    def _time_postprocess(self, start: float) -> None:
+        """Post-processing is the rest of the call (mask to the frame, composite, the binding)."""
+        timings = self.timings
+        elapsed = (time.perf_counter() - start) * 1e3
+        timings.postprocess_ms = elapsed - timings.preprocess_ms - timings.inference_ms
 
     def _smooth(self, current: np.ndarray) -> np.ndarray:
         previous = self._previous

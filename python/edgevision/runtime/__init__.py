@@ -6,6 +6,9 @@
 TensorInfo(name='input_1', shape=(1, 256, 256, 3), dtype=dtype('float32'), scale=None, zero_point=None)
 >>> outputs = model.run([tensor])                       # list in output order
 
+Pipelines run without copies through ``model.bind(buffers)`` (:class:`Binding`): the input
+written into the runtime's own tensor, the outputs read where it left them (LiteRT).
+
 Runtimes: ``"litert"`` (``.tflite``; ``pip install edgevision[litert]``) and ``"onnxruntime"``
 (``.onnx``; ``edgevision[onnx]``, and ``edgevision[qnn]`` for the Qualcomm QNN devices
 ``"qnn-htp"``/``"qnn-gpu"``). A ``Model`` is not thread-safe: use one per thread.
@@ -18,10 +21,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
+from .binding import Binding
 from .errors import PlacementError, PlacementWarning, RuntimeNotInstalledError
 from .model import Model, TensorInfo
 
-__all__ = ["load", "available_runtimes", "Model", "TensorInfo", "RuntimeNotInstalledError", "PlacementError",
+__all__ = ["load", "available_runtimes", "Model", "TensorInfo", "Binding", "RuntimeNotInstalledError", "PlacementError",
            "PlacementWarning", "RUNTIMES", "DEVICES"]
 
 RUNTIMES = ("auto", "litert", "onnxruntime")

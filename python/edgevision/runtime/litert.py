@@ -76,6 +76,11 @@ class LiteRTModel(Model):
         self._current_shapes = [tuple(int(s) for s in d["shape"]) for d in details_in]
         self.threads = threads
         self.xnnpack = bool(options.get("xnnpack", True)) and not delegates
+        # Zero-copy access (Binding): functions returning a fresh view of each tensor. Holding
+        # them is safe; holding their views blocks invoke() (see _lent_released).
+        self._input_tensors = [interpreter.tensor(index) for index in self._in_index]
+        self._output_tensors = [interpreter.tensor(index) for index in self._out_index]
+        self.zero_copy = True
 
     @staticmethod
     def _delegates(module: Any, device: str, delegate: Any, options: Mapping[str, Any]) -> list:
@@ -110,6 +115,40 @@ class LiteRTModel(Model):
         interpreter.invoke()
         self.invoke_ms = (time.perf_counter() - start) * 1e3
         return [interpreter.get_tensor(index) for index in self._out_index]
+
+    def _lend_inputs(self, shapes):
+        if not self._lent_released():
+            raise RuntimeError("LiteRT: a numpy view of this model's tensors (interpreter.tensor()) is still "
+                               "referenced; the interpreter cannot run until it is released")
+        for k, shape in enumerate(shapes):
+            if self._resizable[k] and shape != self._current_shapes[k]:
+                self._resize(k, shape)
+        try:
+            views = [tensor() for tensor in self._input_tensors]
+        except ValueError:  # no CPU buffer behind a tensor (a delegate owns it): copy from now on
+            self.zero_copy = False
+            return None
+        if any(view.shape != shape for view, shape in zip(views, shapes)):
+            return None
+        return views
+
+    def _invoke_in_place(self) -> None:
+        start = time.perf_counter()
+        self._interpreter.invoke()
+        self.invoke_ms = (time.perf_counter() - start) * 1e3
+
+    def _lend_outputs(self):
+        try:
+            return [tensor() for tensor in self._output_tensors]
+        except ValueError:
+            self.zero_copy = False
+            return [self._interpreter.get_tensor(index) for index in self._out_index]
+
+    def _lent_released(self) -> bool:
+        # LiteRT's own test before invoke/allocate: its views keep a reference to its wrapper.
+        # Were it gone from some LiteRT version, invoke() would still refuse, less clearly.
+        safe = getattr(self._interpreter, "_safe_to_run", None)
+        return safe() if safe is not None else True
 
     def _resize(self, k: int, shape: tuple[int, ...]) -> None:
         self._interpreter.resize_tensor_input(self._in_index[k], list(shape), strict=True)

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from .. import _native
+from .binding import Binding
 
 Inputs = Union[Sequence[np.ndarray], Mapping[str, np.ndarray], np.ndarray]
 
@@ -84,9 +85,15 @@ class Model:
     own scale and zero point by the native kernel; quantised outputs are returned
     dequantised to float32 unless ``run(..., dequantize=False)``. Outputs are new arrays,
     in output order.
+
+    ``bind(buffers)`` gives a :class:`Binding` for pipelines that want no copies: inputs
+    written straight into the runtime's tensors, outputs read where the runtime left them
+    (LiteRT; ``zero_copy`` is then True). Other runtimes, or ``zero_copy = False``, run the
+    same callbacks through ``run``'s copies.
     """
 
     runtime: str = ""
+    zero_copy: bool = False  # bindings lend the runtime's own tensors (set False to force the copying path)
 
     def __init__(self, path: os.PathLike | str, device: str, inputs: list[TensorInfo], outputs: list[TensorInfo]):
         self.path = os.fspath(path)
@@ -108,6 +115,24 @@ class Model:
         """Run with arrays of exactly the model's dtypes and accepted shapes; outputs in order."""
         raise NotImplementedError
 
+    # Zero-copy backends (see Binding) also implement these four.
+
+    def _lend_inputs(self, shapes: Sequence[tuple[int, ...]]) -> Optional[list[np.ndarray]]:
+        """Writable views of the input tensors (resized to ``shapes`` first), or None to copy."""
+        return None
+
+    def _invoke_in_place(self) -> None:
+        """Run on what the lent input views hold; sets ``invoke_ms``."""
+        raise NotImplementedError
+
+    def _lend_outputs(self) -> list[np.ndarray]:
+        """The output tensors as views (valid until the views are released), in output order."""
+        raise NotImplementedError
+
+    def _lent_released(self) -> bool:
+        """False while a view of the runtime's tensors is still referenced."""
+        return True
+
     # -- the common path -------------------------------------------------------------------
 
     def run(self, inputs: Inputs, *, dequantize: bool = True) -> list[np.ndarray]:
@@ -122,6 +147,12 @@ class Model:
         return outputs
 
     __call__ = run
+
+    def bind(self, buffers: Sequence[np.ndarray], *, dequantize: bool = True) -> Binding:
+        """A :class:`Binding` for zero-copy runs: ``buffers`` has one array per input, of the shape
+        and dtype the caller writes (the model's, or float32 for a quantised input); they are
+        used when the runtime cannot lend its own tensors."""
+        return Binding(self, buffers, dequantize=dequantize)
 
     def _prepare(self, inputs: Inputs) -> list[np.ndarray]:
         slots = self._slots
