@@ -89,6 +89,26 @@ TEST(resize_mask_paths_match_scalar) {
   }
 }
 
+TEST(resize_mask_leaning_rois_match_scalar) {
+  // A pose mask (64x64 here) upsampled into a leaning ROI of a large frame: chunks of a row
+  // cross zero, one or two source rows, and take the three- and four-row window paths.
+  const OwnedMask mask = random_mask(64, 64, 1, 7, -1.0f);
+  const Size out{640, 360};
+  for (double rotation : {0.05, 0.3, 0.5, 0.9, -1.2, 2.6}) {
+    for (double side : {150.0, 300.0}) {
+      const Transform leaning = roi_transform(Rect{320, 180, side, side * 1.1, rotation}, out, {64, 64}, true);
+      for (Border border : {Border::zero, Border::replicate}) {
+        MaskResize options;
+        options.size = out;
+        options.transform = &leaning;
+        options.border = border;
+        expect_all_paths_equal("resize_mask leaning", size_t(out.width) * out.height * 4,
+                               [&](uint8_t* dst) { resize_mask(mask.view, options, dst); });
+      }
+    }
+  }
+}
+
 TEST(composite_paths_match_scalar) {
   uint32_t seed = 200;
   for (int w : kWidths) {

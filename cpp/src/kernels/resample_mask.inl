@@ -234,11 +234,8 @@ void resample_mask_interior_span(const ResampleMaskJob& job, int i, int j_begin,
   const float* origin = job.src.data + int64_t{job.tap_y0} * job.src.row_stride + int64_t{job.tap_x0} * job.src.col_stride;
   const bool windowed = V::kLanes > 1 && job.src.col_stride == 1;
   const int window_limit = job.src.width - job.tap_x0 - V::kLanes;  // last window start inside the row
-  // Lane 0's and the last lane's positions in scalar: the same float operations as the vector
-  // lanes (no contraction in kernels), and positions are monotonic along a row, so the ends
-  // bound every lane's taps.
-  const float sm0 = m[0], sm3 = m[3], sbx = m[1] * fi + m[2], sby = m[4] * fi + m[5];
-  const float stx = static_cast<float>(job.tap_x0), sty = static_cast<float>(job.tap_y0);
+  const int64_t stride = job.src.row_stride;
+  alignas(32) int32_t lanes_x[V::kLanes], lanes_y[V::kLanes];
   for (int j = j_begin; j < j_end; j += V::kLanes) {
     const F fj = V::add(V::set1(static_cast<float>(j)), V::iota());
     const F px = V::sub(V::add(V::mul(m0, fj), bx), tx);
@@ -253,18 +250,30 @@ void resample_mask_interior_span(const ResampleMaskJob& job, int i, int j_begin,
     F value;
     bool done = false;
     if (windowed) {
-      const float first = static_cast<float>(j), last = static_cast<float>(j) + static_cast<float>(V::kLanes - 1);
-      const int xa = static_cast<int>(std::floor(sm0 * first + sbx - stx));
-      const int xb = static_cast<int>(std::floor(sm0 * last + sbx - stx));
-      const int ya = static_cast<int>(std::floor(sm3 * first + sby - sty));
-      const int yb = static_cast<int>(std::floor(sm3 * last + sby - sty));
-      const int start = std::min(xa, xb);
-      if (ya == yb && std::abs(xb - xa) <= V::kLanes - 2 && start <= window_limit) {
+      // Positions are monotonic along a row: the end lanes bound every lane's taps.
+      V::storei(lanes_x, x0);
+      V::storei(lanes_y, y0);
+      const int xa = lanes_x[0], xb = lanes_x[V::kLanes - 1], ya = lanes_y[0], yb = lanes_y[V::kLanes - 1];
+      const int start = std::min(xa, xb), row = std::min(ya, yb), rows = std::abs(yb - ya);
+      // Every lane's taps lie inside the content window (interior), so rows row .. row +
+      // rows + 1 exist; a leaning row crosses up to two source rows within the chunk.
+      if (std::abs(xb - xa) <= V::kLanes - 2 && start <= window_limit && rows <= 2) {
         const I k0 = V::subi(x0, V::seti(start)), k1 = V::addi(k0, V::seti(1));
-        const float* top = origin + int64_t{ya} * job.src.row_stride + start;
-        const F upper = V::load(top), lower = V::load(top + job.src.row_stride);
-        value = bilinear<V>(V::permute(upper, k0), V::permute(upper, k1), V::permute(lower, k0),
-                            V::permute(lower, k1), t);
+        const float* top = origin + int64_t{row} * stride + start;
+        const F r0 = V::load(top), r1 = V::load(top + stride);
+        F p00 = V::permute(r0, k0), p01 = V::permute(r0, k1);
+        F p10 = V::permute(r1, k0), p11 = V::permute(r1, k1);
+        F below = r1;
+        for (int r = 1; r <= rows; ++r) {  // lanes on row + r take that row's pair
+          const F next = V::load(top + (r + 1) * stride);
+          const I on_row = V::cmpeqi(y0, V::seti(row + r));
+          p00 = V::select(on_row, V::permute(below, k0), p00);
+          p01 = V::select(on_row, V::permute(below, k1), p01);
+          p10 = V::select(on_row, V::permute(next, k0), p10);
+          p11 = V::select(on_row, V::permute(next, k1), p11);
+          below = next;
+        }
+        value = bilinear<V>(p00, p01, p10, p11, t);
         done = true;
       }
     }

@@ -195,6 +195,7 @@ struct Avx2Ops {
   }
   static F above(F v, F t) { return _mm256_and_ps(_mm256_cmp_ps(v, t, _CMP_GT_OQ), set1(1.0f)); }
   static Q load_u8_i16(const uint8_t* p) { return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static F select(I mask, F a, F b) { return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(mask)); }
 };
 
 }  // namespace

@@ -203,6 +203,7 @@ struct NeonOps {
     return vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(v, t), vreinterpretq_u32_f32(vdupq_n_f32(1.0f))));
   }
   static Q load_u8_i16(const uint8_t* p) { return vreinterpretq_s16_u16(vmovl_u8(vld1_u8(p))); }
+  static F select(I mask, F a, F b) { return vbslq_f32(vreinterpretq_u32_s32(mask), a, b); }
 };
 
 }  // namespace

@@ -143,6 +143,8 @@ struct ScalarOps {
   // 1 where v > t, else 0.
   static F above(F v, F t) { return v > t ? 1.0f : 0.0f; }
   static Q load_u8_i16(const uint8_t* p) { return *p; }
+  // a where the lane of `mask` is all ones (cmpeqi's true), else b.
+  static F select(I mask, F a, F b) { return mask != 0 ? a : b; }
 };
 
 }  // namespace

@@ -226,6 +226,7 @@ struct Sse41Ops {
   }
   static F above(F v, F t) { return _mm_and_ps(_mm_cmpgt_ps(v, t), set1(1.0f)); }
   static Q load_u8_i16(const uint8_t* p) { return _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
+  static F select(I mask, F a, F b) { return _mm_blendv_ps(b, a, _mm_castsi128_ps(mask)); }
 };
 
 }  // namespace
