@@ -59,7 +59,8 @@ void blurred_low_res(const ImageView& image, const BlurPlan& plan, Scratch& s, s
   thread_local std::vector<int16_t> column_sum;
   thread_local std::vector<const float*> tap_rows;
   element_offsets(image, image.width, C, elem_off);
-  // The block sums read up to factor * C elements past a vector: zeros.
+  // Column sums, then block sums; vectors of block sums read up to factor * C elements past
+  // the row (into lanes whose results are not used), hence the room.
   column_sum.resize(2 * (size_t(image.width) * C + size_t(f) * C + 64));
   const int taps = 2 * plan.radius + 1;
   tap_rows.resize(taps);
