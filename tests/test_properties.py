@@ -269,15 +269,26 @@ def test_composite(image, seed, mask_kind, background_kind):
     seed=st.integers(0, 2**32 - 1),
     threshold=st.one_of(st.none(), st.floats(-0.5, 1.5)),
     background_kind=st.sampled_from(["colour", "blur"]),
+    mapping=st.sampled_from(["resize", "letterbox", "rotated"]),
+    border=st.sampled_from(["replicate", "zero"]),
 )
-def test_composite_of_a_low_res_mask_equals_resize_mask_first(image, mask_w, mask_h, seed, threshold, background_kind):
-    # Any mask size, any frame size: the fused upsample is resize_mask's, value for value.
+def test_composite_of_a_low_res_mask_equals_resize_mask_first(image, mask_w, mask_h, seed, threshold, background_kind,
+                                                              mapping, border):
+    # Any mask size, any frame size, plain or through a letterbox / rotated crop: the fused
+    # upsample is resize_mask's, value for value.
     rng = np.random.default_rng(seed)
     mask = (rng.random((mask_h, mask_w), np.float32) * 1.4 - 0.2).astype(np.float32)
     H, W = image.shape[:2]
+    transform = None
+    if mapping == "letterbox":
+        _, transform = letterbox(image, (mask_w, mask_h))
+    elif mapping == "rotated":
+        rect = Rect(W * rng.random(), H * rng.random(), W * (0.2 + rng.random()), H * (0.2 + rng.random()),
+                    float(rng.uniform(-3, 3)))
+        _, transform = warp_roi(image, rect, (mask_w, mask_h))
     background = (1, 2, 3) if background_kind == "colour" else "blur"
-    got = composite(image, mask, background, threshold=threshold)
-    full = resize_mask(mask, (W, H), threshold=threshold)
+    got = composite(image, mask, background, transform=transform, threshold=threshold, border=border)
+    full = resize_mask(mask, (W, H), transform=transform, threshold=threshold, border=border)
     np.testing.assert_array_equal(got, composite(image, full, background))
 
 
