@@ -1,8 +1,9 @@
 // Two taps per lane from one float row, for upsampling passes where neighbouring outputs share
 // source elements: when every tap of a chunk lies in the kLanes floats starting at the first
-// lane's tap, one load and two in-register permutes replace the per-lane gathers. The tap
-// tables are the same for every row, so the decision and the lane indices are planned once
-// per call (WindowPlan) and each row only replays them.
+// lane's tap (slid back at the end of the row), one load and two in-register permutes replace
+// the per-lane gathers. The tap tables are the same for every row, so the decision and the lane
+// indices are planned once per call (WindowPlan) and each row only replays them. Used by the
+// mask resampling, the composite's background and SAM 2's logit upsampling.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +26,11 @@ void plan_windows(const int32_t* off0, const int32_t* off1, int count, int64_t r
   const auto window_end = V::seti(V::kLanes - 1);
   for (int k = 0; k < count; k += V::kLanes) {
     const auto o0 = V::loadi(off0 + k), o1 = V::loadi(off1 + k);
-    const int32_t start = off0[k];
+    int64_t first = off0[k];
+    if (first + V::kLanes > row_elements) first = row_elements - V::kLanes;  // not past the row
+    const int32_t start = static_cast<int32_t>(first);
     const auto i0 = V::subi(o0, V::seti(start)), i1 = V::subi(o1, V::seti(start));
-    const bool fits = start + V::kLanes <= row_elements && V::all_within(i0, window_end) && V::all_within(i1, window_end);
+    const bool fits = start >= 0 && V::all_within(i0, window_end) && V::all_within(i1, window_end);
     plan.start[k / V::kLanes] = fits ? start : -1;
     V::storei(plan.tap0 + k, fits ? i0 : o0);
     V::storei(plan.tap1 + k, fits ? i1 : o1);

@@ -5,63 +5,32 @@
 
 #include <cstring>
 
+#include "kernels/window_gather.inl"
 #include "sam2/upsample_job.hpp"
 
 namespace edgevision::sam2_kernels {
 namespace {
 
-// How each vector of output columns reads a source row, worked out once per call (the same for
-// every row): upsampling puts all of a vector's taps within kLanes elements, so one load and two
-// permutes (lane indices relative to `window`) replace the gathers; `window` is -1 where they do
-// not fit and the indices are then plain offsets for gathers.
+// How each vector of output columns reads a source row, planned once per call (the taps are
+// the same for every row): see window_gather.inl.
 template <class V>
-struct ColumnPlan {
-  const int32_t* window;  // per vector
-  const int32_t* index0;  // per output column
-  const int32_t* index1;
-};
-
-template <class V>
-ColumnPlan<V> plan_columns(const UpsampleThresholdJob& job) {
-  const int64_t row_elements = (job.src.width - 1) * job.src.col_stride + 1;
-  int32_t* window = job.plan;
-  int32_t* index0 = job.plan + job.width;
-  int32_t* index1 = index0 + job.width;
-  for (int v = 0; (v + 1) * V::kLanes <= job.width; ++v) {
-    const int j = v * V::kLanes;
-    int64_t start = job.col_off0[j];
-    if (start + V::kLanes > row_elements) start = row_elements - V::kLanes;  // slide back, not past the row
-    bool fits = start >= 0;
-    for (int k = 0; k < V::kLanes; ++k)
-      fits = fits && job.col_off1[j + k] - start < V::kLanes && job.col_off0[j + k] >= start;
-    window[v] = fits ? static_cast<int32_t>(start) : -1;
-    for (int k = 0; k < V::kLanes; ++k) {
-      index0[j + k] = job.col_off0[j + k] - (fits ? static_cast<int32_t>(start) : 0);
-      index1[j + k] = job.col_off1[j + k] - (fits ? static_cast<int32_t>(start) : 0);
-    }
-  }
-  return {window, index0, index1};
+kernels::WindowPlan plan_columns(const UpsampleThresholdJob& job) {
+  const kernels::WindowPlan plan{job.plan, job.plan + job.width, job.plan + 2 * job.width};
+  kernels::plan_windows<V>(job.col_off0, job.col_off1, job.width - job.width % V::kLanes,
+                           (job.src.width - 1) * job.src.col_stride + 1, plan);
+  return plan;
 }
 
 // Horizontal pass of one source row over output columns [j0, j1) (j0 a multiple of kLanes).
 template <class V>
-void interpolate_columns(const UpsampleThresholdJob& job, const ColumnPlan<V>& plan, const float* row, float* dst,
-                         int j0, int j1) {
+void interpolate_columns(const UpsampleThresholdJob& job, const kernels::WindowPlan& plan, const float* row,
+                         float* dst, int j0, int j1) {
   const float* w0 = job.col_w0;
   const float* w1 = job.col_w1;
   int j = j0;
   for (; j + V::kLanes <= j1; j += V::kLanes) {
-    const int32_t window = plan.window[j / V::kLanes];
-    const auto i0 = V::loadi(plan.index0 + j), i1 = V::loadi(plan.index1 + j);
     typename V::F a, b;
-    if (window >= 0) {
-      const auto values = V::load(row + window);
-      a = V::permute(values, i0);
-      b = V::permute(values, i1);
-    } else {
-      a = V::gather_f32(row, i0);
-      b = V::gather_f32(row, i1);
-    }
+    kernels::planned_tap_pair<V>(row, plan, j, a, b);
     V::store(dst + j, V::add(V::mul(a, V::load(w0 + j)), V::mul(b, V::load(w1 + j))));
   }
   for (; j < j1; ++j) dst[j] = row[job.col_off0[j]] * w0[j] + row[job.col_off1[j]] * w1[j];
@@ -89,7 +58,7 @@ void upsample_threshold(const UpsampleThresholdJob& job) {
   int32_t* slot_row[2] = {job.cache_row, job.cache_row + B};
   for (int k = 0; k < 2 * B; ++k) job.cache_row[k] = -1;
   int32_t whole_row[2] = {-1, -1};  // the row a slot holds over every block, if any
-  const ColumnPlan<V> plan = plan_columns<V>(job);
+  const kernels::WindowPlan plan = plan_columns<V>(job);
   auto ensure = [&](int r, int b0, int b1) {  // row r's horizontal pass over blocks [b0, b1)
     const int s = r & 1;
     if (whole_row[s] == r) return;

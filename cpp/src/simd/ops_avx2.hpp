@@ -97,17 +97,6 @@ struct Avx2Ops {
     return _mm256_and_ps(inside, v);
   }
 
-  static I gather_u32(const uint8_t* base, I off, int32_t last_word) {
-    const I read_at = _mm256_min_epi32(off, _mm256_set1_epi32(last_word));
-    const I shift = _mm256_slli_epi32(_mm256_sub_epi32(off, read_at), 3);
-    const I words = _mm256_i32gather_epi32(reinterpret_cast<const int*>(base), read_at, 1);
-    return _mm256_srlv_epi32(words, shift);
-  }
-  static F byte_to_float(I word, int shift) {
-    const I bytes =
-        _mm256_and_si256(_mm256_srl_epi32(word, _mm_cvtsi32_si128(shift)), _mm256_set1_epi32(0xff));
-    return _mm256_cvtepi32_ps(bytes);
-  }
   // Lane idx[k] of `window` for each lane k (idx in [0, 7]).
   static F permute(F window, I idx) { return _mm256_permutevar8x32_ps(window, idx); }
   static F gather_f32(const float* base, I off) { return _mm256_i32gather_ps(base, off, 4); }
@@ -115,12 +104,6 @@ struct Avx2Ops {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
   }
 
-  // Each lane three times: 24 floats.
-  static void store_repeated3(float* dst, F v) {
-    _mm256_storeu_ps(dst, _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2)));
-    _mm256_storeu_ps(dst + 8, _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5)));
-    _mm256_storeu_ps(dst + 16, _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(5, 5, 6, 6, 6, 7, 7, 7)));
-  }
   static void store_interleaved3(float* dst, F a, F b, F c) {
     Sse41Ops::store_interleaved3(dst, _mm256_castps256_ps128(a), _mm256_castps256_ps128(b),
                                  _mm256_castps256_ps128(c));

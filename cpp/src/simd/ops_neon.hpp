@@ -105,22 +105,6 @@ struct NeonOps {
     return vreinterpretq_f32_u32(vandq_u32(inside, vreinterpretq_u32_f32(v)));
   }
 
-  static I gather_u32(const uint8_t* base, I off, int32_t last_word) {
-    int32_t o[4];
-    uint32_t w[4];
-    vst1q_s32(o, off);
-    for (int k = 0; k < 4; ++k) {
-      const int32_t read_at = o[k] < last_word ? o[k] : last_word;
-      __builtin_memcpy(&w[k], base + read_at, 4);
-      w[k] >>= 8 * (o[k] - read_at);
-    }
-    return vreinterpretq_s32_u32(vld1q_u32(w));
-  }
-  static F byte_to_float(I word, int shift) {
-    const uint32x4_t bytes =
-        vandq_u32(vshlq_u32(vreinterpretq_u32_s32(word), vdupq_n_s32(-shift)), vdupq_n_u32(0xff));
-    return vcvtq_f32_u32(bytes);
-  }
   // Lane idx[k] of `window` for each lane k (idx in [0, 3]).
   static F permute(F window, I idx) {
     const int32x4_t bytes = vaddq_s32(vmulq_s32(idx, vdupq_n_s32(0x04040404)), vdupq_n_s32(0x03020100));
@@ -139,7 +123,6 @@ struct NeonOps {
     return vcvtq_f32_u32(vmovl_u16(vget_low_u16(vmovl_u8(b))));
   }
 
-  static void store_repeated3(float* dst, F v) { vst3q_f32(dst, float32x4x3_t{{v, v, v}}); }
   static void store_interleaved3(float* dst, F a, F b, F c) { vst3q_f32(dst, float32x4x3_t{{a, b, c}}); }
   // Clamp, round half to even, narrow to 4 bytes.
   static uint8x8_t pack_u8(F v) {

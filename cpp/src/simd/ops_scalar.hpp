@@ -71,24 +71,11 @@ struct ScalarOps {
   static F keep_if_within(F v, I x, I lo, I hi) { return (x >= lo && x <= hi) ? v : 0.0f; }
   static F keep_if_within(F v, F x, F lo, F hi) { return (x >= lo && x <= hi) ? v : 0.0f; }
 
-  // Reads the 4 bytes at base + off, or, where that would pass `last_word` (the last
-  // offset from which 4 bytes are readable), the 4 bytes ending there, shifted so
-  // that byte 0 is still the one at `off`. Never reads outside the image.
-  static I gather_u32(const uint8_t* base, I off, int32_t last_word) {
-    const int32_t read_at = off < last_word ? off : last_word;
-    uint32_t word;
-    __builtin_memcpy(&word, base + read_at, 4);
-    return static_cast<int32_t>(word >> (8 * (off - read_at)));
-  }
-  static F byte_to_float(I word, int shift) {
-    return static_cast<float>((static_cast<uint32_t>(word) >> shift) & 0xffu);
-  }
   // Lane x of `window` for each lane of idx.
   static F permute(F window, I) { return window; }
   static F gather_f32(const float* base, I off) { return base[off]; }
   static F load_u8(const uint8_t* p) { return static_cast<float>(*p); }
 
-  static void store_repeated3(float* dst, F v) { dst[0] = dst[1] = dst[2] = v; }
   static void store_interleaved3(float* dst, F a, F b, F c) {
     dst[0] = a;
     dst[1] = b;

@@ -112,21 +112,6 @@ struct Sse41Ops {
     return _mm_and_ps(_mm_and_ps(_mm_cmpge_ps(x, lo), _mm_cmple_ps(x, hi)), v);
   }
 
-  static I gather_u32(const uint8_t* base, I off, int32_t last_word) {
-    alignas(16) int32_t o[4];
-    alignas(16) uint32_t w[4];
-    _mm_store_si128(reinterpret_cast<__m128i*>(o), off);
-    for (int k = 0; k < 4; ++k) {
-      const int32_t read_at = o[k] < last_word ? o[k] : last_word;
-      __builtin_memcpy(&w[k], base + read_at, 4);
-      w[k] >>= 8 * (o[k] - read_at);
-    }
-    return _mm_load_si128(reinterpret_cast<const __m128i*>(w));
-  }
-  static F byte_to_float(I word, int shift) {
-    const I bytes = _mm_and_si128(_mm_srl_epi32(word, _mm_cvtsi32_si128(shift)), _mm_set1_epi32(0xff));
-    return _mm_cvtepi32_ps(bytes);
-  }
   // Lane idx[k] of `window` for each lane k (idx in [0, 3]).
   static F permute(F window, I idx) {
     const I bytes = _mm_add_epi32(_mm_mullo_epi32(idx, _mm_set1_epi32(0x04040404)), _mm_set1_epi32(0x03020100));
@@ -143,13 +128,6 @@ struct Sse41Ops {
     return _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(four)));
   }
 
-  // a0 b0 c0 a1 | b1 c1 a2 b2 | c2 a3 b3 c3
-  // v0 v0 v0 v1 | v1 v1 v2 v2 | v2 v3 v3 v3
-  static void store_repeated3(float* dst, F v) {
-    _mm_storeu_ps(dst, _mm_shuffle_ps(v, v, _MM_SHUFFLE(1, 0, 0, 0)));
-    _mm_storeu_ps(dst + 4, _mm_shuffle_ps(v, v, _MM_SHUFFLE(2, 2, 1, 1)));
-    _mm_storeu_ps(dst + 8, _mm_shuffle_ps(v, v, _MM_SHUFFLE(3, 3, 3, 2)));
-  }
   static void store_interleaved3(float* dst, F a, F b, F c) {
     const F ab_lo = _mm_unpacklo_ps(a, b);  // a0 b0 a1 b1
     const F ab_hi = _mm_unpackhi_ps(a, b);  // a2 b2 a3 b3
