@@ -10,6 +10,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 #include "kernels/float_taps.inl"
 #include "kernels/jobs.hpp"
@@ -181,27 +183,24 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
   const F x_limit = V::set1(static_cast<float>(job.src.width) + 1.0f);
   const F y_limit = V::set1(static_cast<float>(job.src.height) + 1.0f);
   // Frames arrive cold (a new one per call, and inference ran in between): ask for the source
-  // lines of the row kPrefetchRows ahead while this one computes. Positions only: no effect on
-  // the values.
-  const float ahead = fi + static_cast<float>(kPrefetchRows);
-  const F ahead_x = V::set1(m[1] * ahead + m[2]), ahead_y = V::set1(m[4] * ahead + m[5]);
-  const F zero = V::set1(0.0f), max_x = V::set1(static_cast<float>(job.src.width - 1));
-  const F max_y = V::set1(static_cast<float>(std::max(job.src.height - 2, 0)));
-  alignas(32) int32_t ahead_off[V::kLanes];
+  // lines of the row kPrefetchRows ahead while this one computes, at this row's taps moved by
+  // that many rows' step (rounded to whole pixels: positions only, no effect on the values).
+  // Every other sample: neighbours mostly share lines.
+  // (Integer address arithmetic: the moved taps may lie outside the image, and prefetches of
+  // any address are harmless.)
+  const uintptr_t ahead = reinterpret_cast<uintptr_t>(base) +
+                          static_cast<uintptr_t>(std::lround(kPrefetchRows * m[4]) * job.src.row_stride +
+                                                 std::lround(kPrefetchRows * m[1]) * job.src.pixel_stride);
   for (int j = j_begin; j < j_end; j += V::kLanes) {
     const F fj = V::add(V::set1(static_cast<float>(j)), V::iota());
-    {
-      const I ax = V::to_int(V::min(V::max(V::add(V::mul(m0, fj), ahead_x), zero), max_x));
-      const I ay = V::to_int(V::min(V::max(V::add(V::mul(m3, fj), ahead_y), zero), max_y));
-      V::storei(ahead_off, V::addi(V::mulli(ay, row_stride), V::mulli(ax, pixel_stride)));
-      for (int k = 0; k < V::kLanes; ++k) {
-        __builtin_prefetch(base + ahead_off[k]);
-        __builtin_prefetch(base + ahead_off[k] + job.src.row_stride);
-      }
+    // Clamped as in pair_taps/axis_taps, so that the integer conversion stays defined. Vector
+    // conversions of out-of-range values are defined (x86: INT_MIN, NEON: saturated), and the
+    // clamp changes no interior position: the vector paths clamp only outside the interior.
+    F sx = V::add(V::mul(m0, fj), bx), sy = V::add(V::mul(m3, fj), by);
+    if constexpr (V::kLanes == 1) {
+      sx = V::min(V::max(sx, V::set1(-2.0f)), x_limit);
+      sy = V::min(V::max(sy, V::set1(-2.0f)), y_limit);
     }
-    // Clamped as in pair_taps/axis_taps, so the integer conversion below stays defined.
-    const F sx = V::min(V::max(V::add(V::mul(m0, fj), bx), V::set1(-2.0f)), x_limit);
-    const F sy = V::min(V::max(V::add(V::mul(m3, fj), by), V::set1(-2.0f)), y_limit);
     I off0, off1, weights;
     F wy0, wy1;
     // Interior samples (both taps of both axes inside) skip the clamping; their taps equal
@@ -215,7 +214,7 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
       wy0 = V::sub(V::set1(1.0f), wy1);
       off0 = V::addi(V::mulli(y0, row_stride), V::mulli(x0, pixel_stride));
       off1 = V::addi(off0, row_stride);
-    } else {
+    } else {  // pair_taps and axis_taps clamp first
       const PairTaps<V> t =
           pair_taps<V>(sx, job.src.width, static_cast<int32_t>(job.src.pixel_stride), job.border);
       I r0, r1;
@@ -227,6 +226,10 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
     V::storei(off, off0);
     V::storei(off + V::kLanes, off1);
     asm("" ::: "memory");  // read the offsets back as loads: cheaper than lane extracts
+    for (int k = 0; k < V::kLanes; k += 2) {
+      __builtin_prefetch(reinterpret_cast<const void*>(ahead + static_cast<uintptr_t>(off[k])));
+      __builtin_prefetch(reinterpret_cast<const void*>(ahead + static_cast<uintptr_t>(off[V::kLanes + k])));
+    }
     if (V::any_greater(V::maxi(off0, off1), ctx.last_safe_offset)) {
       sample_chunk_bytewise<V>(job, ctx, i, j, base, off, base, off + V::kLanes, weights, wy0, wy1);
     } else {
