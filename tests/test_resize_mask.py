@@ -190,3 +190,33 @@ def test_rotated_undo_threshold(rng):
     clear = np.abs(expected - 0.3) > 1e-3
     assert got.dtype == np.uint8
     np.testing.assert_array_equal(got[clear], (expected > 0.3)[clear].astype(np.uint8))
+
+
+def test_geometry_changes_between_calls_rebuild_the_tables(rng):
+    """Each thread keeps its last tap tables while the geometry repeats (video frames): a call
+    whose geometry differs in any part (sizes, letterbox, border, a strided view of the mask)
+    must give what a thread with no tables gives."""
+    import threading
+
+    mask = smooth_mask(rng, 256, 256)
+    transposed = np.ascontiguousarray(mask.T).T  # same shape and values, column step 256
+    _, wide = letterbox(np.zeros((720, 1280, 3), np.uint8), (256, 256))
+    _, tall = letterbox(np.zeros((1280, 720, 3), np.uint8), (256, 256))
+    calls = [
+        (mask, (1280, 720), dict(transform=wide)),
+        (mask, (720, 1280), dict(transform=tall)),
+        (mask, (1280, 720), dict(transform=wide)),
+        (transposed, (1280, 720), dict(transform=wide)),
+        (mask, (1280, 720), dict(transform=wide, border="zero")),
+        (mask, (1280, 720), dict()),
+        (mask, (1280, 720), dict(transform=wide, threshold=0.5)),
+        (mask, (1280, 720), dict(transform=wide)),
+    ]
+    in_sequence = [resize_mask(m, size, **kw) for m, size, kw in calls]
+    for k, (m, size, kw) in enumerate(calls):
+        fresh = []
+        worker = threading.Thread(target=lambda: fresh.append(resize_mask(m, size, **kw)))
+        worker.start()
+        worker.join()
+        np.testing.assert_array_equal(in_sequence[k], fresh[0], err_msg=f"call {k}: {kw}")
+    assert not np.array_equal(in_sequence[0], in_sequence[4]), "the borders should differ at the padding edge"

@@ -2,6 +2,7 @@
 // composite, which upsamples a low-resolution mask row by row inside its blend.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -15,6 +16,10 @@ struct MaskResamplePlan {
   bool separable = false;        // axis-aligned map: the per-column / per-row tables are set
   std::vector<int32_t> ints;
   std::vector<float> floats;
+  // The geometry the tables were built for: a video's frames share it, so a thread's plan
+  // keeps its tables from call to call.
+  std::array<double, 14> tables_key{};
+  bool has_tables = false;
 };
 
 void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options, MaskResamplePlan& plan);

@@ -1,6 +1,7 @@
 #include "edgevision/resize_mask.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -89,24 +90,32 @@ void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options,
   plan.separable = map[1] == 0.0 && map[3] == 0.0;
   if (!plan.separable) return;
 
-  // Axis-aligned: per-column and per-row taps computed once, in double precision.
+  // Axis-aligned: per-column and per-row taps in double precision, built again only when the
+  // geometry changes (the map, the content, the sizes, the border and the mask's column step).
   const int W = out_size.width, H = out_size.height;
+  const std::array<double, 14> key{map[0], map[2], map[4], map[5], content_x0, content_y0, content_x1, content_y1,
+                                double(W), double(H), double(mask.width), double(mask.height),
+                                double(mask.col_stride), double(border == Border::zero)};
   plan.ints.resize(2 * size_t(W) + 2 * size_t(H) + 3 * size_t(W));
   plan.floats.resize(2 * size_t(W) + 2 * size_t(H) + 2 * size_t(W));
   int32_t* ints = plan.ints.data();
   float* floats = plan.floats.data();
   int32_t *col_off0 = ints, *col_off1 = ints + W, *row0 = ints + 2 * W, *row1 = row0 + H;
   float *col_w0 = floats, *col_w1 = floats + W, *row_w0 = floats + 2 * W, *row_w1 = row_w0 + H;
-  for (int j = 0; j < W; ++j) {
-    int32_t i0, i1;
-    axis_table(map[0] * j + map[2], job.tap_x0, job.tap_x1, border, content_x0 - kEdgeSlack,
-               content_x1 - 1 + kEdgeSlack, i0, i1, col_w0[j], col_w1[j]);
-    col_off0[j] = static_cast<int32_t>(i0 * mask.col_stride);
-    col_off1[j] = static_cast<int32_t>(i1 * mask.col_stride);
+  if (!plan.has_tables || key != plan.tables_key) {
+    for (int j = 0; j < W; ++j) {
+      int32_t i0, i1;
+      axis_table(map[0] * j + map[2], job.tap_x0, job.tap_x1, border, content_x0 - kEdgeSlack,
+                 content_x1 - 1 + kEdgeSlack, i0, i1, col_w0[j], col_w1[j]);
+      col_off0[j] = static_cast<int32_t>(i0 * mask.col_stride);
+      col_off1[j] = static_cast<int32_t>(i1 * mask.col_stride);
+    }
+    for (int i = 0; i < H; ++i)
+      axis_table(map[4] * i + map[5], job.tap_y0, job.tap_y1, border, content_y0 - kEdgeSlack,
+                 content_y1 - 1 + kEdgeSlack, row0[i], row1[i], row_w0[i], row_w1[i]);
+    plan.tables_key = key;
+    plan.has_tables = true;
   }
-  for (int i = 0; i < H; ++i)
-    axis_table(map[4] * i + map[5], job.tap_y0, job.tap_y1, border, content_y0 - kEdgeSlack,
-               content_y1 - 1 + kEdgeSlack, row0[i], row1[i], row_w0[i], row_w1[i]);
   job.col_off0 = col_off0;
   job.col_off1 = col_off1;
   job.col_w0 = col_w0;

@@ -55,6 +55,7 @@ template <class V>
 void interpolate_rows(const ResampleMaskJob& job, const float* top, const float* bottom, int i, float* dst,
                       int j_begin, int j_end) {
   const auto w0 = V::set1(job.row_w0[i]), w1 = V::set1(job.row_w1[i]);
+#pragma GCC unroll 4
   for (int j = j_begin; j < j_end; j += V::kLanes)
     V::store(dst + j, V::add(V::mul(V::load(top + j), w0), V::mul(V::load(bottom + j), w1)));
 }
