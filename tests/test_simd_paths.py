@@ -9,7 +9,7 @@ import pytest
 
 import edgevision
 from edgevision import Rect, _native
-from edgevision.kernels import composite, letterbox, resize_mask, warp_roi
+from edgevision.kernels import composite, letterbox, resize_mask, segmentation_smoothing, warp_roi
 from images import random_image, smooth_mask
 
 SUPPORTED = list(_native._supported_isas())
@@ -145,7 +145,22 @@ def composite_cases():
         )
 
 
-CASES = [*letterbox_cases(), *warp_roi_cases(), *resize_mask_cases(), *composite_cases()]
+def segmentation_smoothing_cases():
+    rng = np.random.default_rng(5)
+    options = option_cycle(strided=[False, True], ratio=[0.0, 0.7, 1.0])
+    for width in WIDTHS:
+        o = next(options)
+        height = 1 + width % 6
+        previous = rng.random((height, width), np.float32)
+        # Beyond [0, 1] too, where the uncertainty fit saturates.
+        current = (rng.random((height, 2 * width), np.float32) * 1.6 - 0.3).astype(np.float32)
+        current = current[:, ::2] if o["strided"] else np.ascontiguousarray(current[:, :width])
+        name = f"segmentation_smoothing-w{width}-" + "-".join(str(v) for v in o.values())
+        yield pytest.param(lambda p=previous, c=current, r=o["ratio"]: segmentation_smoothing(p, c, r), id=name)
+
+
+CASES = [*letterbox_cases(), *warp_roi_cases(), *resize_mask_cases(), *composite_cases(),
+         *segmentation_smoothing_cases()]
 
 
 def as_arrays(result):

@@ -5,6 +5,7 @@
 
 #include "check.hpp"
 #include "edgevision/composite.hpp"
+#include "edgevision/filters.hpp"
 #include "edgevision/image_to_tensor.hpp"
 #include "edgevision/isa.hpp"
 #include "edgevision/resize_mask.hpp"
@@ -157,6 +158,23 @@ TEST(composite_paths_match_scalar) {
       binary_mask.binary = PlaneView<uint8_t>{binary.data(), w, frame.height, w, 1};
       expect_all_paths_equal("composite uint8 mask", bytes,
                              [&](uint8_t* out) { composite(img.view, binary_mask, color, out); });
+    }
+  }
+}
+
+TEST(segmentation_smoothing_paths_match_scalar) {
+  uint32_t seed = 300;
+  for (int w : kWidths) {
+    const int h = w % 5 + 1;
+    // Values beyond [0, 1] too (the fit saturates there), contiguous and strided planes.
+    const OwnedMask previous = random_mask(w, h, 1, seed++, -0.5f);
+    for (int col_stride : {1, 2}) {
+      OwnedMask current = random_mask(w, h, col_stride, seed++, -0.3f);
+      for (float& v : current.buffer) v *= 1.6f;
+      for (float ratio : {0.0f, 0.7f, 1.0f})
+        expect_all_paths_equal("segmentation_smoothing", size_t(w) * h * 4, [&](uint8_t* out) {
+          segmentation_smoothing(previous.view, current.view, ratio, reinterpret_cast<float*>(out));
+        });
     }
   }
 }

@@ -56,6 +56,15 @@ struct ResampleMaskJob {
   void* out;  // float32 or uint8, contiguous height x width
 };
 
+// Segmentation smoothing of `current` with `previous` (same size, any strides) into `out`,
+// contiguous width x height.
+struct SmoothMaskJob {
+  PlaneView<float> previous;
+  PlaneView<float> current;
+  float ratio;
+  float* out;
+};
+
 // Box-average downsample by `factor` of the first `channels` channels, edge pixels repeated
 // in partial blocks. Output planar float: `channels` planes of low_w x low_h.
 struct BoxDownsampleJob {

@@ -13,6 +13,7 @@ struct KernelTable {
   void (*box_downsample)(const BoxDownsampleJob&);
   void (*gaussian_blur)(const GaussianBlurJob&);
   void (*blend)(const BlendJob&);
+  void (*smooth_mask)(const SmoothMaskJob&);
 };
 
 const KernelTable& table_for(Isa isa);

@@ -7,6 +7,7 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/resample_mask.inl"
 #include "kernels/sample_image.inl"
+#include "kernels/smooth_mask.inl"
 
 namespace edgevision::kernels {
 
@@ -14,6 +15,7 @@ extern const KernelTable k_neon_kernels = {
     &sample_image<simd::NeonOps>,    &resample_mask_separable<simd::NeonOps>,
     &resample_mask_affine<simd::NeonOps>, &box_downsample<simd::NeonOps>,
     &gaussian_blur<simd::NeonOps>,   &blend<simd::NeonOps>,
+    &smooth_mask<simd::NeonOps>,
 };
 
 }  // namespace edgevision::kernels

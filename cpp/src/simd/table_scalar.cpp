@@ -7,6 +7,7 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/resample_mask.inl"
 #include "kernels/sample_image.inl"
+#include "kernels/smooth_mask.inl"
 
 namespace edgevision::kernels {
 
@@ -14,6 +15,7 @@ extern const KernelTable k_scalar_kernels = {
     &sample_image<simd::ScalarOps>,    &resample_mask_separable<simd::ScalarOps>,
     &resample_mask_affine<simd::ScalarOps>, &box_downsample<simd::ScalarOps>,
     &gaussian_blur<simd::ScalarOps>,   &blend<simd::ScalarOps>,
+    &smooth_mask<simd::ScalarOps>,
 };
 
 }  // namespace edgevision::kernels
