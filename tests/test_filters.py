@@ -147,3 +147,47 @@ def test_segmentation_smoothing(rng):
     first = segmentation_smoothing(None, cur, 0.7)
     np.testing.assert_array_equal(first, cur)
     assert not np.shares_memory(first, cur)
+
+
+@pytest.mark.parametrize("transform_kind", ["letterbox", "rotated", "none"])
+@pytest.mark.parametrize("border", ["zero", "replicate"])
+def test_segmentation_smoothing_of_a_low_resolution_mask(rng, transform_kind, border):
+    """With size=, the model-resolution mask is resized inside the pass: exactly resize_mask then
+    segmentation_smoothing."""
+    from edgevision.kernels import letterbox, resize_mask, warp_roi
+
+    frame = np.zeros((61, 97, 3), np.uint8)
+    transform = {"letterbox": lambda: letterbox(frame, (40, 36))[1],
+                 "rotated": lambda: warp_roi(frame, Rect(50, 30, 70, 60, 0.4), (40, 36))[1],
+                 "none": lambda: None}[transform_kind]()
+    small = rng.uniform(-0.2, 1.2, (36, 40)).astype(np.float32)
+    previous = rng.uniform(0, 1, (61, 97)).astype(np.float32)
+    kw = dict(transform=transform, border=border)
+    expected = segmentation_smoothing(previous, resize_mask(small, (97, 61), **kw), 0.7)
+    np.testing.assert_array_equal(segmentation_smoothing(previous, small, 0.7, size=(97, 61), **kw), expected)
+    # first frame: the resized mask; a strided previous; in place over previous
+    np.testing.assert_array_equal(segmentation_smoothing(None, small, 0.7, size=(97, 61), **kw),
+                                  resize_mask(small, (97, 61), **kw))
+    strided = np.repeat(previous, 2, axis=1)[:, ::2]
+    np.testing.assert_array_equal(segmentation_smoothing(strided, small, 0.7, size=(97, 61), **kw), expected)
+    in_place = previous.copy()
+    result = segmentation_smoothing(in_place, small, 0.7, size=(97, 61), out=in_place, **kw)
+    assert np.shares_memory(result, in_place)
+    np.testing.assert_array_equal(in_place, expected)
+
+
+def test_segmentation_smoothing_resize_arguments(rng):
+    from edgevision.kernels import letterbox
+
+    _, transform = letterbox(np.zeros((61, 97, 3), np.uint8), (40, 36))
+    small = rng.uniform(0, 1, (36, 40)).astype(np.float32)
+    with pytest.raises(ValueError, match="transform needs size"):
+        segmentation_smoothing(None, small, 0.7, transform=transform)
+    with pytest.raises(ValueError, match="previous must be 61 x 97"):
+        segmentation_smoothing(np.zeros((36, 40), np.float32), small, 0.7, size=(97, 61), transform=transform)
+    with pytest.raises(ValueError, match="size"):
+        segmentation_smoothing(None, small, 0.7, size=(0, 61))
+    with pytest.raises(TypeError, match="transform"):
+        segmentation_smoothing(None, small, 0.7, size=(97, 61), transform="letterbox")
+    with pytest.raises(ValueError, match="border"):
+        segmentation_smoothing(None, small, 0.7, size=(97, 61), border="wrap")

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace edgevision::bindings {
 
@@ -129,6 +130,22 @@ bool parse_flag(const py::handle& obj, const char* name) {
   if (!py::isinstance<py::bool_>(obj) && !py::isinstance(obj, py::module_::import("numpy").attr("bool_")))
     throw py::type_error(std::string(name) + " must be True or False, got " + py::repr(obj).cast<std::string>());
   return obj.cast<bool>();
+}
+
+// None, or an invertible affine edgevision.Transform.
+std::optional<Transform> optional_transform(const py::object& transform) {
+  if (transform.is_none()) return std::nullopt;
+  if (!py::isinstance<Transform>(transform))
+    throw py::type_error("transform must be an edgevision.Transform or None, got " +
+                         py::str(py::type::of(transform).attr("__name__")).cast<std::string>());
+  Transform tf = transform.cast<Transform>();
+  if (!tf.is_affine()) throw py::value_error("transform must be affine (last matrix row 0, 0, 1)");
+  try {
+    tf.inverse();
+  } catch (const std::domain_error&) {
+    throw py::value_error("transform must be invertible");
+  }
+  return tf;
 }
 
 Border parse_border(const py::handle& obj) {

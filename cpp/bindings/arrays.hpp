@@ -5,8 +5,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <optional>
 #include <string>
 
+#include "edgevision/geometry.hpp"
 #include "edgevision/types.hpp"
 
 namespace edgevision::bindings {
@@ -28,6 +30,9 @@ PlaneView<T> plane_view(const py::handle& obj, const char* name);
 
 // (width, height) of positive ints.
 Size parse_size(const py::handle& obj, const char* name);
+
+// None, or an invertible affine edgevision.Transform.
+std::optional<Transform> optional_transform(const py::object& transform);
 
 // Option strings; a non-string is a TypeError naming the argument.
 Border parse_border(const py::handle& obj);

@@ -112,26 +112,58 @@ py::array visibility_apply(VisibilitySmoother& f, const py::handle& landmarks) {
   return out;
 }
 
+// Whether two arrays' memory ranges meet.
+bool overlaps(const py::handle& a, const py::array& b) {
+  return py::module_::import("numpy").attr("may_share_memory")(a, b).cast<bool>();
+}
+
 py::array segmentation_smoothing_py(const py::object& previous, const py::handle& current, const py::handle& ratio_obj,
-                                    const py::object& out) {
+                                    const py::object& out, const py::object& size, const py::object& transform,
+                                    const py::handle& border) {
   const PlaneView<float> cur = plane_view<float>(current, "current");
   const float ratio = static_cast<float>(number_in(ratio_obj, "ratio", 0.0, 1.0));
-  py::array_t<float> result = float_output(out, {cur.height, cur.width});
+  // With `size`, `current` is at model resolution and is resized (as resize_mask) in the pass.
+  std::optional<MaskResize> resize;
+  std::optional<Transform> tf;
+  if (!size.is_none()) {
+    resize.emplace();
+    resize->size = parse_size(size, "size");
+    resize->border = parse_border(border);
+    tf = optional_transform(transform);
+    if (tf) resize->transform = &*tf;
+  } else if (!transform.is_none()) {
+    throw py::value_error("transform needs size: the (width, height) to resize current to");
+  }
+  const Size out_size = resize ? resize->size : Size{cur.width, cur.height};
+  py::array_t<float> result = float_output(out, {out_size.height, out_size.width});
   float* d = result.mutable_data();
-  if (previous.is_none()) {  // first frame: the mask passes through
+  if (previous.is_none()) {  // first frame: the mask passes through (resized)
     py::gil_scoped_release release;
-    for (int i = 0; i < cur.height; ++i)
-      for (int j = 0; j < cur.width; ++j)
-        d[int64_t{i} * cur.width + j] = cur.data[i * cur.row_stride + j * cur.col_stride];
+    if (resize) {
+      resize_mask(cur, *resize, d);
+    } else {
+      for (int i = 0; i < cur.height; ++i)
+        for (int j = 0; j < cur.width; ++j)
+          d[int64_t{i} * cur.width + j] = cur.data[i * cur.row_stride + j * cur.col_stride];
+    }
     return result;
   }
-  const PlaneView<float> prev = plane_view<float>(previous, "previous");
-  if (prev.width != cur.width || prev.height != cur.height)
-    throw py::value_error("previous must be " + std::to_string(cur.height) + " x " + std::to_string(cur.width) +
-                          " like current, got " + std::to_string(prev.height) + " x " + std::to_string(prev.width));
+  PlaneView<float> prev = plane_view<float>(previous, "previous");
+  if (prev.width != out_size.width || prev.height != out_size.height)
+    throw py::value_error("previous must be " + std::to_string(out_size.height) + " x " +
+                          std::to_string(out_size.width) + (resize ? " (size)" : " like current") + ", got " +
+                          std::to_string(prev.height) + " x " + std::to_string(prev.width));
+  py::array previous_copy;
+  // The fused pass reads previous by contiguous rows, after writing each output row: a strided
+  // previous, or one that is also `out` (smoothing in place), is copied first.
+  if (resize && (prev.col_stride != 1 || overlaps(previous, result))) {
+    previous_copy = py::array_t<float, py::array::c_style>(py::module_::import("numpy").attr("array")(previous));
+    prev = plane_view<float>(previous_copy, "previous");
+  }
   {
     py::gil_scoped_release release;
-    segmentation_smoothing(prev, cur, ratio, d);
+    if (resize) segmentation_smoothing(prev, cur, *resize, ratio, d);
+    else segmentation_smoothing(prev, cur, ratio, d);
   }
   return result;
 }

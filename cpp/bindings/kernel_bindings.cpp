@@ -94,22 +94,6 @@ py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const
   return py::make_tuple(tensor, *transform);
 }
 
-// None, or an invertible affine edgevision.Transform.
-std::optional<Transform> optional_transform(const py::object& transform) {
-  if (transform.is_none()) return std::nullopt;
-  if (!py::isinstance<Transform>(transform))
-    throw py::type_error("transform must be an edgevision.Transform or None, got " +
-                         py::str(py::type::of(transform).attr("__name__")).cast<std::string>());
-  Transform tf = transform.cast<Transform>();
-  if (!tf.is_affine()) throw py::value_error("transform must be affine (last matrix row 0, 0, 1)");
-  try {
-    tf.inverse();
-  } catch (const std::domain_error&) {
-    throw py::value_error("transform must be invertible");
-  }
-  return tf;
-}
-
 // None, or a finite number.
 std::optional<float> optional_threshold(const py::object& threshold) {
   if (threshold.is_none()) return std::nullopt;

@@ -178,3 +178,38 @@ TEST(segmentation_smoothing_paths_match_scalar) {
     }
   }
 }
+
+TEST(fused_segmentation_smoothing_equals_resize_then_smoothing) {
+  // A low-resolution mask resized through a letterbox or a rotated ROI and smoothed in the same
+  // pass gives exactly resize_mask followed by segmentation_smoothing, on every path.
+  const OwnedMask small = random_mask(40, 36, 1, 401, -0.2f);
+  const Size frame{97, 61};
+  const OwnedMask previous = random_mask(frame.width, frame.height, 1, 402);
+  PlaneView<float> prev = previous.view;
+  prev.row_stride = frame.width + 1;  // random_mask pads each row by one element
+  const Transform letterboxed = letterbox_transform(frame, {40, 36}, true, Sampling::opencv);
+  const Transform rotated = roi_transform(Rect{50, 30, 70, 60, 0.4}, frame, {40, 36}, true);
+  const size_t bytes = size_t(frame.width) * frame.height * 4;
+  for (const Transform* t : {&letterboxed, &rotated, static_cast<const Transform*>(nullptr)}) {
+    for (Border border : {Border::zero, Border::replicate}) {
+      MaskResize options;
+      options.size = frame;
+      options.transform = t;
+      options.border = border;
+      std::vector<float> resized(size_t(frame.width) * frame.height), separate(resized.size());
+      force_isa(Isa::scalar);
+      resize_mask(small.view, options, resized.data());
+      segmentation_smoothing(prev, PlaneView<float>{resized.data(), frame.width, frame.height, frame.width, 1}, 0.7f,
+                             separate.data());
+      unforce_isa();
+      for (Isa isa : supported_isas()) {
+        force_isa(isa);
+        std::vector<float> fused(resized.size(), -7.0f);
+        segmentation_smoothing(prev, small.view, options, 0.7f, fused.data());
+        CHECK_MSG(std::memcmp(fused.data(), separate.data(), bytes) == 0,
+                  std::string("fused smoothing on ") + isa_name(isa));
+      }
+      unforce_isa();
+    }
+  }
+}

@@ -9,16 +9,25 @@ solutions stamp frame ``k`` at ``k * 33333``).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from . import _native
-from ._native import LandmarksSmoother, LowPassFilter, OneEuroFilter, VisibilitySmoother
+from ._native import LandmarksSmoother, LowPassFilter, OneEuroFilter, Transform, VisibilitySmoother
 
 __all__ = ["OneEuroFilter", "LowPassFilter", "LandmarksSmoother", "VisibilitySmoother", "segmentation_smoothing"]
 
 
 def segmentation_smoothing(
-    previous: np.ndarray | None, current: np.ndarray, ratio: float = 0.7, *, out: np.ndarray | None = None
+    previous: np.ndarray | None,
+    current: np.ndarray,
+    ratio: float = 0.7,
+    *,
+    size: tuple[int, int] | None = None,
+    transform: Transform | None = None,
+    border: Literal["replicate", "zero"] = "replicate",
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """MediaPipe's SegmentationSmoothingCalculator (CPU): blend the previous mask into the
     current one where the current one is uncertain.
@@ -33,5 +42,10 @@ def segmentation_smoothing(
     ``h x w`` float32 (model-output shapes such as ``[1, h, w, 1]`` are accepted);
     ``previous=None`` (first frame) returns a copy of ``current``. MediaPipe's pose graph
     uses ``ratio=0.7`` and feeds back the last smoothed mask.
+
+    ``size`` (``(width, height)``): ``current`` is the model-resolution mask, resized as
+    ``resize_mask(current, size, transform=transform, border=border)`` resizes it and smoothed
+    in the same pass, without writing the frame-size intermediate (the result is exactly the
+    two calls'). ``previous`` and the result are then ``size``.
     """
-    return _native.segmentation_smoothing(previous, current, ratio, out)
+    return _native.segmentation_smoothing(previous, current, ratio, out, size, transform, border)

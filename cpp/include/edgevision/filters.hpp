@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "edgevision/resize_mask.hpp"
 #include "edgevision/types.hpp"
 #include "edgevision/views.hpp"
 
@@ -122,5 +123,10 @@ class VisibilitySmoother {
 // out = p + (prev - p) * (u * ratio). `out` is h x w contiguous.
 void segmentation_smoothing(const PlaneView<float>& previous, const PlaneView<float>& current, float ratio,
                             float* out);
+// The same with `current` at model resolution: resized as resize_mask(current, resize, ...)
+// resizes it, each output row smoothed while in cache (no frame-size intermediate). `previous`
+// is resize.size with contiguous rows; resize.threshold must be unset.
+void segmentation_smoothing(const PlaneView<float>& previous, const PlaneView<float>& current, const MaskResize& resize,
+                            float ratio, float* out);
 
 }  // namespace edgevision

@@ -1,6 +1,9 @@
+#include <stdexcept>
+
 #include "edgevision/filters.hpp"
 #include "flush_denormals.hpp"
 #include "kernels/kernel_table.hpp"
+#include "mask_resample_plan.hpp"
 
 namespace edgevision {
 
@@ -8,6 +11,23 @@ void segmentation_smoothing(const PlaneView<float>& prev, const PlaneView<float>
   const FlushDenormals flush_denormals;
   kernels::SmoothMaskJob job{prev, cur, ratio, out};
   kernels::active_table().smooth_mask(job);
+}
+
+void segmentation_smoothing(const PlaneView<float>& prev, const PlaneView<float>& cur, const MaskResize& resize,
+                            float ratio, float* out) {
+  if (resize.threshold) throw std::invalid_argument("segmentation smoothing works on probabilities, not thresholds");
+  if (prev.width != resize.size.width || prev.height != resize.size.height || prev.col_stride != 1)
+    throw std::invalid_argument("previous must be the output size with contiguous rows");
+  const FlushDenormals flush_denormals;
+  thread_local MaskResamplePlan plan;
+  plan_mask_resample(cur, resize, plan);
+  plan.job.previous = prev.data;
+  plan.job.previous_row_stride = prev.row_stride;
+  plan.job.smoothing_ratio = ratio;
+  plan.job.out = out;
+  const kernels::KernelTable& table = kernels::active_table();
+  if (plan.separable) table.resample_mask_separable(plan.job);
+  else table.resample_mask_affine(plan.job);
 }
 
 }  // namespace edgevision

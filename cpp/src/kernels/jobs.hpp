@@ -53,6 +53,11 @@ struct ResampleMaskJob {
   // output
   bool thresholded;
   float threshold;
+  // Segmentation smoothing fused into the pass (float output only): each finished output row
+  // is smoothed with the same row of `previous` (contiguous rows), or nothing when null.
+  const float* previous;
+  int64_t previous_row_stride;
+  float smoothing_ratio;
   void* out;  // float32 or uint8, contiguous height x width
 };
 

@@ -10,6 +10,7 @@
 #include "kernels/row_cache.hpp"
 #include "kernels/window_gather.inl"
 #include "kernels/float_taps.inl"
+#include "kernels/smooth_mask.inl"
 
 namespace edgevision::kernels {
 namespace {
@@ -83,6 +84,14 @@ void resample_row_vertical(const ResampleMaskJob& job, const float* top, const f
   }
 }
 
+// Fused segmentation smoothing of output row i, while the row is still in cache.
+template <class V>
+inline void smooth_output_row(const ResampleMaskJob& job, int i) {
+  if (job.previous == nullptr) return;
+  smooth_row<V>(static_cast<float*>(job.out) + int64_t{i} * job.width, job.previous + i * job.previous_row_stride,
+                job.width, job.smoothing_ratio);
+}
+
 template <class V>
 void resample_mask_separable(const ResampleMaskJob& job) {
   const int width = job.width;
@@ -97,6 +106,7 @@ void resample_mask_separable(const ResampleMaskJob& job) {
     cache.get(job.row0[i], job.row1[i], top, bottom, interpolate);
     resample_row_vertical<V>(job, top, bottom, i, 0, vector_end);
     resample_row_vertical<simd::ScalarOps>(job, top, bottom, i, vector_end, width);
+    smooth_output_row<V>(job, i);
   }
 }
 
@@ -309,6 +319,7 @@ void resample_mask_affine(const ResampleMaskJob& job) {
     resample_mask_affine_span<V>(job, i, c, d);
     fill_mask_zeros<V>(job, i, d, vector_end);
     resample_mask_affine_span<S>(job, i, vector_end, job.width);
+    smooth_output_row<V>(job, i);
   }
 }
 

@@ -21,6 +21,16 @@ template <class V>
   return V::add(p, V::mul(V::sub(q, p), V::mul(u, ratio)));
 }
 
+// One row of `width` contiguous values smoothed in place with the previous mask's row.
+template <class V>
+void smooth_row(float* row, const float* previous, int width, float ratio) {
+  using S = simd::ScalarOps;
+  const int vector_end = width - width % V::kLanes;
+  const auto r = V::set1(ratio);
+  for (int j = 0; j < vector_end; j += V::kLanes) V::store(row + j, smoothed<V>(V::load(row + j), V::load(previous + j), r));
+  for (int j = vector_end; j < width; ++j) row[j] = smoothed<S>(row[j], previous[j], ratio);
+}
+
 template <class V>
 void smooth_mask(const SmoothMaskJob& job) {
   using S = simd::ScalarOps;

@@ -164,7 +164,6 @@ class PoseLandmarker(ModelPipeline):
         self._auxiliary = list(params["decode"].get("auxiliary_landmarks", ()))
         self._smoothing = params.get("smoothing", {})
         self._mask_ratio = float(params.get("segmentation", {}).get("combine_with_previous_ratio", 0.7))
-        self._mask_scratch: Optional[np.ndarray] = None  # frame-size buffer before smoothing
         self.timings = StageTimings()
         self.detector_runs = 0
         self.reset()
@@ -311,13 +310,10 @@ class PoseLandmarker(ModelPipeline):
         height, width = shape[:2]
         if track is None or not self.smooth_segmentation:
             return kernels.resize_mask(probabilities, (width, height), transform=result.transform, border="zero")
-        scratch = self._mask_scratch
-        if scratch is None or scratch.shape != (height, width):
-            scratch = self._mask_scratch = np.empty((height, width), np.float32)
-        current = kernels.resize_mask(probabilities, (width, height), transform=result.transform, border="zero",
-                                      out=scratch)
         previous = track.mask if track.mask is not None and track.mask.shape == (height, width) else None
-        mask = segmentation_smoothing(previous, current, self._mask_ratio)
+        # The model-resolution mask is unwarped to the frame and smoothed in one pass.
+        mask = segmentation_smoothing(previous, probabilities, self._mask_ratio, size=(width, height),
+                                      transform=result.transform, border="zero")
         track.mask = mask
         return mask
 
