@@ -8,7 +8,9 @@ Run::
 * frames/s: ours (median wall time of ``mesh(frame)`` over the synthetic 1280x720 clip, video
   mode, one face) against ``bench/reference/mediapipe_speed.py``'s ``face_mesh_video`` on the
   same clip, through the python named by ``EDGEVISION_MEDIAPIPE_PYTHON`` (skipped without
-  it). Target >= 2x. Threads: ``EDGEVISION_BENCH_THREADS`` (default 1) for our inference;
+  it). Target >= 2x. The two sides run in alternating rounds
+  (``EDGEVISION_BENCH_ROUNDS``, default 3) and the median of the per-round ratios counts: the
+  VM's speed drifts by up to 1.5x within minutes. Threads: ``EDGEVISION_BENCH_THREADS`` (default 1) for our inference;
   MediaPipe uses its default.
 * memory: RSS growth over a 300-frame clip in a fresh process stays under 4 MB.
 """
@@ -22,7 +24,7 @@ import time
 
 import pytest
 
-from mediapipe_peer import mediapipe_fps, mediapipe_or_skip
+from mediapipe_peer import interleaved_speedup
 from test_memory import growth_in_fresh_process
 
 FRAME_SIZE = (1280, 720)
@@ -69,14 +71,18 @@ def frames():
 
 
 def test_frames_per_second_vs_mediapipe(frames):
-    mediapipe = mediapipe_or_skip([CASE])
-    ours = measure(frames)
-    theirs = mediapipe["results"][CASE]["fps"]
-    ratio = ours["fps"] / theirs
-    print(f"\nface mesh video 720p: edgevision {ours['fps']:.1f} frames/s ({THREADS} thread(s); non-inference "
-          f"{ours['non_inference_ms']:.3f} ms; detector on {ours['detector_runs']} of {ours['frames']} frames), "
-          f"MediaPipe {theirs:.1f} frames/s: {ratio:.2f}x (target >= {TARGET_SPEEDUP}x)")
-    assert ratio >= TARGET_SPEEDUP
+    last = {}
+
+    def ours():
+        last.update(measure(frames))
+        return last["fps"]
+
+    result = interleaved_speedup(CASE, ours)
+    rounds = ", ".join(f"{m:.1f} vs {t:.1f}" for m, t in result["rounds_fps"])
+    print(f"\nface mesh video 720p: {result['speedup']:.2f}x MediaPipe (median of rounds; frames/s edgevision vs "
+          f"MediaPipe: {rounds}; {THREADS} inference thread(s); non-inference {last['non_inference_ms']:.3f} ms; "
+          f"detector on {last['detector_runs']} of {last['frames']} frames) (target >= {TARGET_SPEEDUP}x)")
+    assert result["speedup"] >= TARGET_SPEEDUP
 
 
 @pytest.mark.memory
@@ -95,9 +101,8 @@ def step(k):
 
 
 if __name__ == "__main__":
-    report = measure(clip())
-    mp = mediapipe_fps([CASE])
-    if mp:
-        report["mediapipe_fps"] = mp["results"][CASE]["fps"]
-        report["speedup"] = report["fps"] / report["mediapipe_fps"]
+    video = clip()
+    report = measure(video)
+    if os.environ.get("EDGEVISION_MEDIAPIPE_PYTHON"):
+        report.update(interleaved_speedup(CASE, lambda: measure(video)["fps"]))
     print(json.dumps(report, indent=1))

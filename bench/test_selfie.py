@@ -7,7 +7,9 @@ Run::
 
 * frames/s: ours (median wall time of ``segmenter(frame)`` over the synthetic 1280x720 clip)
   against ``bench/reference/mediapipe_speed.py`` on the same clip (run through the python named
-  by ``EDGEVISION_MEDIAPIPE_PYTHON``; the comparison is skipped without it). Target >= 1.8x.
+  by ``EDGEVISION_MEDIAPIPE_PYTHON``; the comparison is skipped without it). Target >= 1.8x. The two sides run in alternating rounds
+  (``EDGEVISION_BENCH_ROUNDS``, default 3) and the median of the per-round ratios counts: the
+  VM's speed drifts by up to 1.5x within minutes.
   Threads: ``EDGEVISION_BENCH_THREADS`` (default 1) for our inference; MediaPipe uses its default.
 * non-inference time per frame: total minus the runtime's invoke time, median; targets
   <= 0.3 ms (mask at frame size) and <= 1.5 ms (with a blurred-background composite).
@@ -24,7 +26,7 @@ import time
 import numpy as np
 import pytest
 
-from mediapipe_peer import mediapipe_fps, mediapipe_or_skip
+from mediapipe_peer import interleaved_speedup
 from test_memory import growth_in_fresh_process
 
 FRAME_SIZE = (1280, 720)
@@ -86,19 +88,13 @@ def frames():
     return clip()
 
 
-@pytest.fixture(scope="module")
-def mediapipe():
-    return mediapipe_or_skip(CASES.values())
-
-
 @pytest.mark.parametrize("model", sorted(CASES))
-def test_frames_per_second_vs_mediapipe(model, frames, mediapipe):
-    ours = measure(model, frames)
-    theirs = mediapipe["results"][CASES[model]]["fps"]
-    ratio = ours["fps"] / theirs
-    print(f"\nselfie {model}: edgevision {ours['fps']:.1f} frames/s ({THREADS} thread(s)), "
-          f"MediaPipe {theirs:.1f} frames/s: {ratio:.2f}x (target >= {TARGET_SPEEDUP}x)")
-    assert ratio >= TARGET_SPEEDUP
+def test_frames_per_second_vs_mediapipe(model, frames):
+    result = interleaved_speedup(CASES[model], lambda: measure(model, frames)["fps"])
+    rounds = ", ".join(f"{m:.1f} vs {t:.1f}" for m, t in result["rounds_fps"])
+    print(f"\nselfie {model}: {result['speedup']:.2f}x MediaPipe (median of rounds; frames/s edgevision vs "
+          f"MediaPipe: {rounds}; {THREADS} inference thread(s)) (target >= {TARGET_SPEEDUP}x)")
+    assert result["speedup"] >= TARGET_SPEEDUP
 
 
 @pytest.mark.parametrize("model", sorted(CASES))
@@ -131,9 +127,7 @@ def step(k):
 if __name__ == "__main__":
     video = clip()
     report = {model: measure(model, video) for model in CASES}
-    mp = mediapipe_fps(CASES.values())
-    if mp:
+    if os.environ.get("EDGEVISION_MEDIAPIPE_PYTHON"):
         for model, case in CASES.items():
-            report[model]["mediapipe_fps"] = mp["results"][case]["fps"]
-            report[model]["speedup"] = report[model]["fps"] / mp["results"][case]["fps"]
+            report[model].update(interleaved_speedup(case, lambda m=model: measure(m, video)["fps"]))
     print(json.dumps(report, indent=1))
