@@ -184,9 +184,8 @@ TEST(fused_segmentation_smoothing_equals_resize_then_smoothing) {
   // pass gives exactly resize_mask followed by segmentation_smoothing, on every path.
   const OwnedMask small = random_mask(40, 36, 1, 401, -0.2f);
   const Size frame{97, 61};
-  const OwnedMask previous = random_mask(frame.width, frame.height, 1, 402);
-  PlaneView<float> prev = previous.view;
-  prev.row_stride = frame.width + 1;  // random_mask pads each row by one element
+  const OwnedMask previous = random_mask(frame.width, frame.height, 1, 402);  // rows padded by one element
+  const PlaneView<float>& prev = previous.view;
   const Transform letterboxed = letterbox_transform(frame, {40, 36}, true, Sampling::opencv);
   const Transform rotated = roi_transform(Rect{50, 30, 70, 60, 0.4}, frame, {40, 36}, true);
   const size_t bytes = size_t(frame.width) * frame.height * 4;

@@ -16,7 +16,8 @@ template <class V>
              c5 = V::set1(-624.717f), one = V::set1(1.0f);
   const auto t = V::sub(p, V::set1(0.5f));
   const auto x = V::mul(t, t);
-  const auto fit = V::mul(x, V::add(c1, V::mul(x, V::add(c2, V::mul(x, V::add(c3, V::mul(x, V::add(c4, V::mul(x, c5)))))))));
+  const auto fit =
+      V::mul(x, V::add(c1, V::mul(x, V::add(c2, V::mul(x, V::add(c3, V::mul(x, V::add(c4, V::mul(x, c5)))))))));
   const auto u = V::sub(one, V::min(fit, one));  // min(fit, 1): 1 for NaN, as std::min(1, fit)
   return V::add(p, V::mul(V::sub(q, p), V::mul(u, ratio)));
 }
@@ -27,7 +28,8 @@ void smooth_row(float* row, const float* previous, int width, float ratio) {
   using S = simd::ScalarOps;
   const int vector_end = width - width % V::kLanes;
   const auto r = V::set1(ratio);
-  for (int j = 0; j < vector_end; j += V::kLanes) V::store(row + j, smoothed<V>(V::load(row + j), V::load(previous + j), r));
+  for (int j = 0; j < vector_end; j += V::kLanes)
+    V::store(row + j, smoothed<V>(V::load(row + j), V::load(previous + j), r));
   for (int j = vector_end; j < width; ++j) row[j] = smoothed<S>(row[j], previous[j], ratio);
 }
 
@@ -43,7 +45,8 @@ void smooth_mask(const SmoothMaskJob& job) {
     const float* p = cur.data + i * cur.row_stride;
     const float* q = prev.data + i * prev.row_stride;
     float* out = job.out + int64_t{i} * cur.width;
-    for (int j = 0; j < vector_end; j += V::kLanes) V::store(out + j, smoothed<V>(V::load(p + j), V::load(q + j), ratio));
+    for (int j = 0; j < vector_end; j += V::kLanes)
+      V::store(out + j, smoothed<V>(V::load(p + j), V::load(q + j), ratio));
     for (int j = vector_end; j < cur.width; ++j)
       out[j] = smoothed<S>(p[j * cur.col_stride], q[j * prev.col_stride], job.ratio);
   }
