@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from assertions import assert_max_diff
 from edgevision import Rect
-from edgevision.kernels import composite, letterbox, resize_mask, warp_roi
+from edgevision.kernels import composite, letterbox, resize_mask, segmentation_smoothing, warp_roi
 from reference import (
     coordinate_tolerance,
     composite_reference,
@@ -290,6 +290,34 @@ def test_composite_of_a_low_res_mask_equals_resize_mask_first(image, mask_w, mas
     got = composite(image, mask, background, transform=transform, threshold=threshold, border=border)
     full = resize_mask(mask, (W, H), transform=transform, threshold=threshold, border=border)
     np.testing.assert_array_equal(got, composite(image, full, background))
+
+
+@settings(max_examples=40)
+@given(
+    image=images(),
+    mask_w=st.integers(1, 40),
+    mask_h=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+    ratio=st.floats(0.0, 1.0),
+    mapping=st.sampled_from(["resize", "letterbox", "rotated"]),
+    border=st.sampled_from(["replicate", "zero"]),
+)
+def test_smoothing_of_a_low_res_mask_equals_resize_mask_first(image, mask_w, mask_h, seed, ratio, mapping, border):
+    # Any sizes and mappings: the fused resize + smoothing is the two calls, value for value.
+    rng = np.random.default_rng(seed)
+    mask = (rng.random((mask_h, mask_w), np.float32) * 1.4 - 0.2).astype(np.float32)
+    H, W = image.shape[:2]
+    previous = rng.random((H, W), np.float32)
+    transform = None
+    if mapping == "letterbox":
+        _, transform = letterbox(image, (mask_w, mask_h))
+    elif mapping == "rotated":
+        rect = Rect(W * rng.random(), H * rng.random(), W * (0.2 + rng.random()), H * (0.2 + rng.random()),
+                    float(rng.uniform(-3, 3)))
+        _, transform = warp_roi(image, rect, (mask_w, mask_h))
+    got = segmentation_smoothing(previous, mask, ratio, size=(W, H), transform=transform, border=border)
+    full = resize_mask(mask, (W, H), transform=transform, border=border)
+    np.testing.assert_array_equal(got, segmentation_smoothing(previous, full, ratio))
 
 
 @settings(max_examples=25)
