@@ -261,17 +261,33 @@ def test_composite(image, seed, mask_kind, background_kind):
         np.testing.assert_array_equal(got[..., 3], image[..., 3])
 
 
-@settings(max_examples=40)
-@given(
+def mask_transform(rng, image, mask_size, mapping):
+    """The transform a model mask of mask_size came through: none (plain resize), a letterbox
+    of the image, or a random rotated crop partly outside it."""
+    H, W = image.shape[:2]
+    if mapping == "letterbox":
+        return letterbox(image, mask_size)[1]
+    if mapping == "rotated":
+        rect = Rect(W * rng.random(), H * rng.random(), W * (0.2 + rng.random()), H * (0.2 + rng.random()),
+                    float(rng.uniform(-3, 3)))
+        return warp_roi(image, rect, mask_size)[1]
+    return None
+
+
+# A model mask of any size, resized onto a frame plainly or through a mask_transform.
+LOW_RES_MASK_CASES = dict(
     image=images(),
     mask_w=st.integers(1, 40),
     mask_h=st.integers(1, 40),
     seed=st.integers(0, 2**32 - 1),
-    threshold=st.one_of(st.none(), st.floats(-0.5, 1.5)),
-    background_kind=st.sampled_from(["colour", "blur"]),
     mapping=st.sampled_from(["resize", "letterbox", "rotated"]),
     border=st.sampled_from(["replicate", "zero"]),
 )
+
+
+@settings(max_examples=40)
+@given(**LOW_RES_MASK_CASES, threshold=st.one_of(st.none(), st.floats(-0.5, 1.5)),
+       background_kind=st.sampled_from(["colour", "blur"]))
 def test_composite_of_a_low_res_mask_equals_resize_mask_first(image, mask_w, mask_h, seed, threshold, background_kind,
                                                               mapping, border):
     # Any mask size, any frame size, plain or through a letterbox / rotated crop: the fused
@@ -279,13 +295,7 @@ def test_composite_of_a_low_res_mask_equals_resize_mask_first(image, mask_w, mas
     rng = np.random.default_rng(seed)
     mask = (rng.random((mask_h, mask_w), np.float32) * 1.4 - 0.2).astype(np.float32)
     H, W = image.shape[:2]
-    transform = None
-    if mapping == "letterbox":
-        _, transform = letterbox(image, (mask_w, mask_h))
-    elif mapping == "rotated":
-        rect = Rect(W * rng.random(), H * rng.random(), W * (0.2 + rng.random()), H * (0.2 + rng.random()),
-                    float(rng.uniform(-3, 3)))
-        _, transform = warp_roi(image, rect, (mask_w, mask_h))
+    transform = mask_transform(rng, image, (mask_w, mask_h), mapping)
     background = (1, 2, 3) if background_kind == "colour" else "blur"
     got = composite(image, mask, background, transform=transform, threshold=threshold, border=border)
     full = resize_mask(mask, (W, H), transform=transform, threshold=threshold, border=border)
@@ -293,28 +303,14 @@ def test_composite_of_a_low_res_mask_equals_resize_mask_first(image, mask_w, mas
 
 
 @settings(max_examples=40)
-@given(
-    image=images(),
-    mask_w=st.integers(1, 40),
-    mask_h=st.integers(1, 40),
-    seed=st.integers(0, 2**32 - 1),
-    ratio=st.floats(0.0, 1.0),
-    mapping=st.sampled_from(["resize", "letterbox", "rotated"]),
-    border=st.sampled_from(["replicate", "zero"]),
-)
+@given(**LOW_RES_MASK_CASES, ratio=st.floats(0.0, 1.0))
 def test_smoothing_of_a_low_res_mask_equals_resize_mask_first(image, mask_w, mask_h, seed, ratio, mapping, border):
     # Any sizes and mappings: the fused resize + smoothing is the two calls, value for value.
     rng = np.random.default_rng(seed)
     mask = (rng.random((mask_h, mask_w), np.float32) * 1.4 - 0.2).astype(np.float32)
     H, W = image.shape[:2]
     previous = rng.random((H, W), np.float32)
-    transform = None
-    if mapping == "letterbox":
-        _, transform = letterbox(image, (mask_w, mask_h))
-    elif mapping == "rotated":
-        rect = Rect(W * rng.random(), H * rng.random(), W * (0.2 + rng.random()), H * (0.2 + rng.random()),
-                    float(rng.uniform(-3, 3)))
-        _, transform = warp_roi(image, rect, (mask_w, mask_h))
+    transform = mask_transform(rng, image, (mask_w, mask_h), mapping)
     got = segmentation_smoothing(previous, mask, ratio, size=(W, H), transform=transform, border=border)
     full = resize_mask(mask, (W, H), transform=transform, border=border)
     np.testing.assert_array_equal(got, segmentation_smoothing(previous, full, ratio))
