@@ -62,38 +62,38 @@ void fill_outside_content(T* out, const TensorSpec& spec, const PixelRect& c, T 
   const int W = spec.size.width, H = spec.size.height;
   const bool nhwc = spec.layout == Layout::nhwc;
   const int64_t plane = int64_t{W} * H;
-  // Fills tensor pixels [j0, j1) of row i in every channel.
-  auto fill_run = [&](int i, int j0, int j1) {
-    if (j1 <= j0) return;
+  // Fills tensor pixels [p0, p1) (row-major pixel indices) in every channel: whole padding
+  // rows in one call.
+  auto fill_pixels = [&](int64_t p0, int64_t p1) {
+    if (p1 <= p0) return;
     if (fill == T{0}) {  // the common case; memset is vectorised on every target
       if (nhwc) {
-        std::memset(out + (int64_t{i} * W + j0) * 3, 0, sizeof(T) * 3 * (j1 - j0));
+        std::memset(out + p0 * 3, 0, sizeof(T) * 3 * (p1 - p0));
       } else {
-        for (int ch = 0; ch < 3; ++ch) std::memset(out + ch * plane + int64_t{i} * W + j0, 0, sizeof(T) * (j1 - j0));
+        for (int ch = 0; ch < 3; ++ch) std::memset(out + ch * plane + p0, 0, sizeof(T) * (p1 - p0));
       }
       return;
     }
     if (nhwc) {
-      std::fill_n(out + (int64_t{i} * W + j0) * 3, int64_t{j1 - j0} * 3, fill);
+      std::fill(out + p0 * 3, out + p1 * 3, fill);
     } else {
-      for (int ch = 0; ch < 3; ++ch) std::fill_n(out + ch * plane + int64_t{i} * W + j0, j1 - j0, fill);
+      for (int ch = 0; ch < 3; ++ch) std::fill(out + ch * plane + p0, out + ch * plane + p1, fill);
     }
   };
   auto at = [&](int ch, int i, int j) -> T& {
     return nhwc ? out[(int64_t{i} * W + j) * 3 + ch] : out[ch * plane + int64_t{i} * W + j];
   };
   const bool replicate = spec.border == Border::replicate;
+  if (!replicate) {
+    const int64_t row = W;
+    if (c.x1 <= c.x0 || c.y1 <= c.y0) return fill_pixels(0, H * row);
+    fill_pixels(0, c.y0 * row + c.x0);  // rows above, and the left of the first content row
+    for (int i = c.y0; i < c.y1; ++i) fill_pixels(i * row + c.x1, (i + 1) * row + (i + 1 < c.y1 ? c.x0 : 0));
+    fill_pixels(int64_t{c.y1} * row, H * row);  // rows below
+    return;
+  }
   for (int i = 0; i < H; ++i) {
     const bool row_inside = i >= c.y0 && i < c.y1;
-    if (!replicate) {
-      if (!row_inside) {
-        fill_run(i, 0, W);
-      } else {
-        fill_run(i, 0, c.x0);
-        fill_run(i, c.x1, W);
-      }
-      continue;
-    }
     const int src_i = std::clamp(i, c.y0, c.y1 - 1);
     for (int j = 0; j < W; ++j) {
       if (row_inside && j >= c.x0 && j < c.x1) {
@@ -127,9 +127,10 @@ void sample_into_tensor(const ImageView& image, const Transform& transform, cons
   for (int ch = 0; ch < 3; ++ch) job.channel_shift[ch] = 8 * (spec.bgr_input ? 2 - ch : ch);
   thread_local std::vector<int32_t> column_taps;
   const size_t columns = static_cast<size_t>(c.x1 - c.x0) + 8;
-  if (column_taps.size() < 2 * columns) column_taps.resize(2 * columns);
+  if (column_taps.size() < 6 * columns) column_taps.resize(6 * columns);
   job.column_offset = column_taps.data();
   job.column_weights = column_taps.data() + columns;
+  job.column_weights_x4 = column_taps.data() + 2 * columns;
   job.out = out;
   kernels::active_table().sample_image(job);
 

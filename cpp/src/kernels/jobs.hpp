@@ -26,6 +26,7 @@ struct SampleImageJob {
   // scratch for axis-aligned maps: column taps of the content, width rounded up to 8
   int32_t* column_offset;
   int32_t* column_weights;
+  int32_t* column_weights_x4;  // pixel-major ISAs: each column's weights four times
   void* out;
 };
 

@@ -5,8 +5,10 @@
 //   x taps: the two horizontal weights are quantised to 14 bits (a0 + a1 = 16384) and moved onto
 //     one pair of adjacent columns (b, b + 1), so a row's contribution is an exact integer,
 //     h = p(b) * a0 + p(b + 1) * a1 (what pmaddwd computes from one 8-byte load);
-//   y taps: float weights wy0, wy1 on rows y0, y1 (clamped, or zeroed outside for Border::zero);
-//   value = (float(h_y0) * wy0 + float(h_y1) * wy1) * (scale / 16384) + offset.
+//   y taps: float weights wy0, wy1 on rows y0, y1 (clamped, or zeroed outside for Border::zero),
+//     divided by 16384 once per sample (a power of two: exact, as if the sum were divided);
+//   value = (float(h_y0) * (wy0 / 16384) + float(h_y1) * (wy1 / 16384)) * scale + offset
+//     (float tensors; uint8 ones take the blend as it is: scale 1 and offset 0 change nothing).
 #pragma once
 
 #include <algorithm>
@@ -21,6 +23,7 @@ namespace edgevision::kernels {
 namespace {
 
 constexpr int kWeightOne = 1 << 14;
+constexpr float kRowWeightScale = 1.0f / kWeightOne;
 constexpr int kPrefetchRows = 2;  // output rows of look-ahead for cold source frames
 
 // Horizontal taps of kLanes samples: byte offset of the pair's first pixel within a row, and
@@ -59,12 +62,12 @@ template <class V>
 
 // Writes kLanes tensor pixels (j .. j + kLanes - 1 of row i) from vertically weighted sums.
 template <class V>
-[[gnu::always_inline]] inline void store_tensor_pixels(const SampleImageJob& job, int i, int j, typename V::F value[3], float scale,
-                                float offset) {
+[[gnu::always_inline]] inline void store_tensor_pixels(const SampleImageJob& job, int i, int j, typename V::F value[3],
+                                                       float scale, float offset) {
   const int64_t pixel = int64_t{i} * job.width + j;
   const int64_t plane = int64_t{job.width} * job.height;
-  for (int c = 0; c < 3; ++c) value[c] = V::add(V::mul(value[c], V::set1(scale)), V::set1(offset));
   if (job.type == ElementType::float32) {
+    for (int c = 0; c < 3; ++c) value[c] = V::add(V::mul(value[c], V::set1(scale)), V::set1(offset));
     float* out = static_cast<float*>(job.out);
     if (job.layout == Layout::nhwc) {
       V::store_interleaved3(out + 3 * pixel, value[0], value[1], value[2]);
@@ -87,8 +90,11 @@ struct SampleContext {
   typename V::PixelShuffle shuffle;
   typename simd::ScalarOps::PixelShuffle scalar_shuffle;
   int32_t last_safe_offset;  // pair offsets above this take the byte-by-byte path
-  float scale, offset;
+  float scale, offset;  // float tensors
   int32_t max_column_offset;  // separable maps: of the column table
+  // Pixel-major NHWC float (V::sample_nhwc_*): the pair shuffle, scale and offset as vectors.
+  typename V::I nhwc_shuffle;
+  typename V::F scale_v, offset_v;
 };
 
 // kLanes samples whose taps are known: pairs at row0 + off0[k] and row1 + off1[k].
@@ -119,14 +125,15 @@ template <class V>
   V::store(y0, wy0);
   V::store(y1, wy1);
   const SampleContext<S> scalar{ctx.scalar_shuffle, ctx.scalar_shuffle, ctx.last_safe_offset, ctx.scale,
-                                ctx.offset, ctx.max_column_offset};
+                                ctx.offset, ctx.max_column_offset, 0, ctx.scale, ctx.offset};
   for (int k = 0; k < V::kLanes; ++k) {
     sample_chunk<S>(job, scalar, i, j + k, row0, off0 + k, row1, off1 + k, w[k], y0[k], y1[k]);
   }
 }
 
 // Axis-aligned maps (letterbox): column taps once per call, row taps once per row.
-template <class V>
+// kPixelMajor: float NHWC through V::sample_nhwc.
+template <class V, bool kPixelMajor>
 void sample_separable_span(const SampleImageJob& job, const SampleContext<V>& ctx, int i, int j_begin,
                            int j_end) {
   using S = simd::ScalarOps;
@@ -134,20 +141,47 @@ void sample_separable_span(const SampleImageJob& job, const SampleContext<V>& ct
   S::I y0, y1;
   S::F wy0, wy1;
   axis_taps<S>(m[4] * static_cast<float>(i) + m[5], job.src.height, job.border, y0, y1, wy0, wy1);
+  wy0 *= kRowWeightScale;
+  wy1 *= kRowWeightScale;
   const int64_t row0_offset = y0 * job.src.row_stride, row1_offset = y1 * job.src.row_stride;
   const uint8_t* row0 = job.src.data + row0_offset;
   const uint8_t* row1 = job.src.data + row1_offset;
   const int32_t lower_row = static_cast<int32_t>(std::max(row0_offset, row1_offset));
   const bool near_end = lower_row + ctx.max_column_offset > ctx.last_safe_offset;
   const int x0 = job.content.x0;
+  // Locals, not job fields: the vector stores may alias anything, so fields would be reloaded.
+  const int32_t* const column_offset = job.column_offset;
+  const int32_t* const column_weights = job.column_weights;
+  const int32_t* const column_weights_x4 = job.column_weights_x4;
+  float* const out_row = static_cast<float*>(job.out) + 3 * int64_t{i} * job.width;
+  // Frames arrive cold: ask for the source lines of the row kPrefetchRows ahead while this one
+  // computes (the hardware prefetcher restarts on every new row).
+  S::I ahead_y0, ahead_y1;
+  S::F unused0, unused1;
+  axis_taps<S>(m[4] * static_cast<float>(i + kPrefetchRows) + m[5], job.src.height, job.border, ahead_y0, ahead_y1,
+               unused0, unused1);
+  const uint8_t* ahead0 = job.src.data + ahead_y0 * job.src.row_stride;
+  const uint8_t* ahead1 = job.src.data + ahead_y1 * job.src.row_stride;
   for (int j = j_begin; j < j_end; j += V::kLanes) {
-    const int32_t* off = job.column_offset + (j - x0);
-    const auto weights = V::loadi(job.column_weights + (j - x0));
+    const int32_t* off = column_offset + (j - x0);
+    if constexpr (V::kLanes > 1) {
+      __builtin_prefetch(ahead0 + off[0]);
+      __builtin_prefetch(ahead0 + off[V::kLanes - 1]);
+      __builtin_prefetch(ahead1 + off[0]);
+      __builtin_prefetch(ahead1 + off[V::kLanes - 1]);
+    }
+    const auto weights = V::loadi(column_weights + (j - x0));
     const auto wy0v = V::set1(wy0), wy1v = V::set1(wy1);
     const bool past_safe =
         near_end && V::any_greater(V::addi(V::loadi(off), V::seti(lower_row)), ctx.last_safe_offset);
-    if (past_safe) sample_chunk_bytewise<V>(job, ctx, i, j, row0, off, row1, off, weights, wy0v, wy1v);
-    else sample_chunk<V>(job, ctx, i, j, row0, off, row1, off, weights, wy0v, wy1v);
+    if (past_safe) {
+      sample_chunk_bytewise<V>(job, ctx, i, j, row0, off, row1, off, weights, wy0v, wy1v);
+    } else if constexpr (kPixelMajor) {
+      V::sample_nhwc_rows(row0, row1, off, column_weights_x4 + 4 * (j - x0), wy0v, wy1v, ctx.scale_v,
+                          ctx.offset_v, ctx.nhwc_shuffle, out_row + 3 * j, j + V::kLanes >= j_end);
+    } else {
+      sample_chunk<V>(job, ctx, i, j, row0, off, row1, off, weights, wy0v, wy1v);
+    }
   }
 }
 
@@ -165,8 +199,8 @@ void column_taps_span(const SampleImageJob& job, int j_begin, int j_end) {
 }
 
 // General affine maps (rotated ROIs): taps per sample; the pair offsets of both rows are stored
-// side by side so the loads index one array.
-template <class V>
+// side by side so the loads index one array. kPixelMajor: float NHWC through V::sample_nhwc.
+template <class V, bool kPixelMajor>
 void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, int i, int j_begin, int j_end) {
   using F = typename V::F;
   using I = typename V::I;
@@ -177,6 +211,7 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
   const F m0 = V::set1(m[0]), m3 = V::set1(m[3]);
   const I row_stride = V::seti(static_cast<int32_t>(job.src.row_stride));
   const uint8_t* base = job.src.data;
+  float* const out_row = static_cast<float*>(job.out) + 3 * int64_t{i} * job.width;
   alignas(32) int32_t off[2 * V::kLanes];
   const I last_pair_x = V::seti(job.src.width - 2), last_pair_y = V::seti(job.src.height - 2);
   const I pixel_stride = V::seti(static_cast<int32_t>(job.src.pixel_stride));
@@ -223,6 +258,8 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
       off0 = V::addi(V::mulli(r0, row_stride), t.x_offset);
       off1 = V::addi(V::mulli(r1, row_stride), t.x_offset);
     }
+    wy0 = V::mul(wy0, V::set1(kRowWeightScale));
+    wy1 = V::mul(wy1, V::set1(kRowWeightScale));
     V::storei(off, off0);
     V::storei(off + V::kLanes, off1);
     asm("" ::: "memory");  // read the offsets back as loads: cheaper than lane extracts
@@ -233,7 +270,12 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
     if (V::any_greater(V::maxi(off0, off1), ctx.last_safe_offset)) {
       sample_chunk_bytewise<V>(job, ctx, i, j, base, off, base, off + V::kLanes, weights, wy0, wy1);
     } else {
-      sample_chunk<V>(job, ctx, i, j, base, off, base, off + V::kLanes, weights, wy0, wy1);
+      if constexpr (kPixelMajor) {
+        V::sample_nhwc_lanes(base, off, off + V::kLanes, weights, wy0, wy1, ctx.scale_v, ctx.offset_v,
+                             ctx.nhwc_shuffle, out_row + 3 * j, j + V::kLanes >= j_end);
+      } else {
+        sample_chunk<V>(job, ctx, i, j, base, off, base, off + V::kLanes, weights, wy0, wy1);
+      }
     }
   }
 }
@@ -248,7 +290,7 @@ void sample_image(const SampleImageJob& job) {
   int channel_byte[3];
   for (int ch = 0; ch < 3; ++ch) channel_byte[ch] = job.channel_shift[ch] / 8;
   const bool to_float = job.type == ElementType::float32;
-  const float scale = (to_float ? job.scale : 1.0f) / static_cast<float>(kWeightOne);
+  const float scale = to_float ? job.scale : 1.0f;
   const float offset = to_float ? job.offset : 0.0f;
   const int32_t last_safe = static_cast<int32_t>(job.src.span() - V::pair_read_bytes(pixel_stride));
 
@@ -259,18 +301,34 @@ void sample_image(const SampleImageJob& job) {
   }
   const int32_t max_column_offset =
       separable && count > 0 ? *std::max_element(job.column_offset, job.column_offset + count) : 0;
-  const SampleContext<V> ctx{V::pixel_shuffle(pixel_stride, channel_byte),
-                             S::pixel_shuffle(pixel_stride, channel_byte), last_safe, scale, offset,
-                             max_column_offset};
+  SampleContext<V> ctx{V::pixel_shuffle(pixel_stride, channel_byte),
+                       S::pixel_shuffle(pixel_stride, channel_byte),
+                       last_safe,
+                       scale,
+                       offset,
+                       max_column_offset,
+                       {},
+                       V::set1(scale),
+                       V::set1(offset)};
+  bool pixel_major = false;
+  if constexpr (V::kPixelMajorNhwc) {
+    pixel_major = to_float && job.layout == Layout::nhwc && V::can_sample_nhwc(ctx.shuffle);
+    ctx.nhwc_shuffle = V::nhwc_shuffle(ctx.shuffle);
+  }
+  if (pixel_major && separable) {
+    for (int k = 0; k < count; ++k) std::fill_n(job.column_weights_x4 + 4 * k, 4, job.column_weights[k]);
+  }
   const SampleContext<S> scalar_ctx{ctx.scalar_shuffle, ctx.scalar_shuffle, last_safe, scale, offset,
-                                    max_column_offset};
+                                    max_column_offset, 0, scale, offset};
   for (int i = c.y0; i < c.y1; ++i) {
     if (separable) {
-      sample_separable_span<V>(job, ctx, i, c.x0, vector_end);
-      sample_separable_span<S>(job, scalar_ctx, i, vector_end, c.x1);
+      if (pixel_major) sample_separable_span<V, V::kPixelMajorNhwc>(job, ctx, i, c.x0, vector_end);
+      else sample_separable_span<V, false>(job, ctx, i, c.x0, vector_end);
+      sample_separable_span<S, false>(job, scalar_ctx, i, vector_end, c.x1);
     } else {
-      sample_affine_span<V>(job, ctx, i, c.x0, vector_end);
-      sample_affine_span<S>(job, scalar_ctx, i, vector_end, c.x1);
+      if (pixel_major) sample_affine_span<V, V::kPixelMajorNhwc>(job, ctx, i, c.x0, vector_end);
+      else sample_affine_span<V, false>(job, ctx, i, c.x0, vector_end);
+      sample_affine_span<S, false>(job, scalar_ctx, i, vector_end, c.x1);
     }
   }
 }

@@ -88,6 +88,71 @@ struct Avx2Ops {
     h[2] = _mm256_cvtepi32_ps(_mm256_unpacklo_epi64(c2_lo, c2_hi));
   }
 
+  // Pixel-major sampling straight into an NHWC float tensor: each 128-bit lane carries one
+  // sample's [c0 c1 c2 0] from the pair load to the store, so the channels are never
+  // transposed (the shuffle port, not arithmetic, limited the planar path). Each 16-byte store
+  // spills one float into the next sample, which overwrites it; the span's last sample
+  // (`exact_end`) writes its three floats alone. Lane for lane the arithmetic of
+  // horizontal_pairs, the vertical blend, scale and offset. Pixels at most 4 bytes apart (one
+  // 8-byte load per pair).
+  static constexpr bool kPixelMajorNhwc = true;
+  static bool can_sample_nhwc(const PixelShuffle& s) { return !s.split; }
+  static __m256i nhwc_shuffle(const PixelShuffle& s) { return _mm256_broadcastsi128_si256(s.bytes_to_pairs); }
+  // Axis-aligned maps: both rows share the pair offsets and the row weights; the pair weights
+  // come from a table holding each sample's four times (no per-sample broadcast).
+  static void sample_nhwc_rows(const uint8_t* row0, const uint8_t* row1, const int32_t* off,
+                               const int32_t* weights_x4, F wy0, F wy1, F scale, F offset, __m256i shuffle,
+                               float* dst, bool exact_end) {
+    sample_nhwc_of(
+        row0, off, row1, off, [&](int k) { return loadi(weights_x4 + 8 * k); },
+        [&](int, F& y0, F& y1) { y0 = wy0, y1 = wy1; }, scale, offset, shuffle, dst, exact_end);
+  }
+  // General maps: every weight per sample, broadcast to its lane.
+  static void sample_nhwc_lanes(const uint8_t* base, const int32_t* off0, const int32_t* off1, I weights, F wy0,
+                                F wy1, F scale, F offset, __m256i shuffle, float* dst, bool exact_end) {
+    sample_nhwc_of(
+        base, off0, base, off1, [&](int k) { return _mm256_permutevar8x32_epi32(weights, sample_pair_lanes(k)); },
+        [&](int k, F& y0, F& y1) {
+          y0 = _mm256_permutevar8x32_ps(wy0, sample_pair_lanes(k));
+          y1 = _mm256_permutevar8x32_ps(wy1, sample_pair_lanes(k));
+        },
+        scale, offset, shuffle, dst, exact_end);
+  }
+  static __m256i sample_pair_lanes(int k) {
+    return _mm256_setr_epi32(2 * k, 2 * k, 2 * k, 2 * k, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1);
+  }
+  template <class PairWeights, class RowWeights>
+  [[gnu::always_inline]] static void sample_nhwc_of(const uint8_t* row0, const int32_t* off0, const uint8_t* row1,
+                                                    const int32_t* off1, PairWeights pair_weights,
+                                                    RowWeights row_weights, F scale, F offset, __m256i shuffle,
+                                                    float* dst, bool exact_end) {
+    for (int k = 0; k < 4; ++k) {
+      const __m256i w = pair_weights(k);
+      const F h0 = _mm256_cvtepi32_ps(
+          _mm256_madd_epi16(_mm256_shuffle_epi8(two_pairs(row0 + off0[2 * k], row0 + off0[2 * k + 1]), shuffle), w));
+      const F h1 = _mm256_cvtepi32_ps(
+          _mm256_madd_epi16(_mm256_shuffle_epi8(two_pairs(row1 + off1[2 * k], row1 + off1[2 * k + 1]), shuffle), w));
+      F y0, y1;
+      row_weights(k, y0, y1);
+      const F v = add(mul(add(mul(h0, y0), mul(h1, y1)), scale), offset);
+      _mm_storeu_ps(dst + 6 * k, _mm256_castps256_ps128(v));
+      const __m128 second = _mm256_extractf128_ps(v, 1);
+      if (k == 3 && exact_end) {
+        _mm_storel_pi(reinterpret_cast<__m64*>(dst + 21), second);
+        _mm_store_ss(dst + 23, _mm_movehl_ps(second, second));
+      } else {
+        _mm_storeu_ps(dst + 6 * k + 3, second);
+      }
+    }
+  }
+  // The pairs at a (low lane) and b (high lane); broadcast + blend keeps the shuffle port free.
+  static __m256i two_pairs(const uint8_t* a, const uint8_t* b) {
+    int64_t high;
+    __builtin_memcpy(&high, b, 8);
+    return _mm256_blend_epi32(_mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a))),
+                              _mm256_set1_epi64x(high), 0xf0);
+  }
+
   static F keep_if_within(F v, I x, I lo, I hi) {
     const I outside = _mm256_or_si256(_mm256_cmpgt_epi32(lo, x), _mm256_cmpgt_epi32(x, hi));
     return _mm256_andnot_ps(_mm256_castsi256_ps(outside), v);

@@ -9,6 +9,7 @@ namespace edgevision::simd {
 namespace {  // internal linkage: one private copy per ISA translation unit
 
 struct Sse41Ops {
+  static constexpr bool kPixelMajorNhwc = false;  // see Avx2Ops::sample_nhwc
   static constexpr int kLanes = 4;
   using F = __m128;
   using I = __m128i;
