@@ -166,21 +166,19 @@ void sample_separable_span(const SampleImageJob& job, const SampleContext<V>& ct
     const int32_t* off = column_offset + (j - x0);
     if constexpr (V::kLanes > 1) {
       __builtin_prefetch(ahead0 + off[0]);
-      __builtin_prefetch(ahead0 + off[V::kLanes - 1]);
       __builtin_prefetch(ahead1 + off[0]);
-      __builtin_prefetch(ahead1 + off[V::kLanes - 1]);
     }
-    const auto weights = V::loadi(column_weights + (j - x0));
     const auto wy0v = V::set1(wy0), wy1v = V::set1(wy1);
     const bool past_safe =
         near_end && V::any_greater(V::addi(V::loadi(off), V::seti(lower_row)), ctx.last_safe_offset);
     if (past_safe) {
-      sample_chunk_bytewise<V>(job, ctx, i, j, row0, off, row1, off, weights, wy0v, wy1v);
+      sample_chunk_bytewise<V>(job, ctx, i, j, row0, off, row1, off, V::loadi(column_weights + (j - x0)), wy0v,
+                               wy1v);
     } else if constexpr (kPixelMajor) {
       V::sample_nhwc_rows(row0, row1, off, column_weights_x4 + 4 * (j - x0), wy0v, wy1v, ctx.scale_v,
                           ctx.offset_v, ctx.nhwc_shuffle, out_row + 3 * j, j + V::kLanes >= j_end);
     } else {
-      sample_chunk<V>(job, ctx, i, j, row0, off, row1, off, weights, wy0v, wy1v);
+      sample_chunk<V>(job, ctx, i, j, row0, off, row1, off, V::loadi(column_weights + (j - x0)), wy0v, wy1v);
     }
   }
 }
