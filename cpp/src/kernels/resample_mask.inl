@@ -30,10 +30,14 @@ template <class V>
 void resample_row_horizontal(const ResampleMaskJob& job, const WindowPlan& plan, const float* src_row, float* dst) {
   using S = simd::ScalarOps;
   const int vector_end = job.width - job.width % V::kLanes;
+  // Locals, not fields: the stores through dst could alias the job and the plan.
+  const WindowPlan local_plan = plan;
+  const float* const w0 = job.col_w0;
+  const float* const w1 = job.col_w1;
   for (int j = 0; j < vector_end; j += V::kLanes) {
     typename V::F a, b;
-    planned_tap_pair<V>(src_row, plan, j, a, b);
-    V::store(dst + j, V::add(V::mul(a, V::load(job.col_w0 + j)), V::mul(b, V::load(job.col_w1 + j))));
+    planned_tap_pair<V>(src_row, local_plan, j, a, b);
+    V::store(dst + j, V::add(V::mul(a, V::load(w0 + j)), V::mul(b, V::load(w1 + j))));
   }
   for (int j = vector_end; j < job.width; ++j) {
     float a, b;

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/float_taps.inl"
 #include "kernels/jobs.hpp"
@@ -162,25 +163,29 @@ void sample_separable_span(const SampleImageJob& job, const SampleContext<V>& ct
                unused0, unused1);
   const uint8_t* ahead0 = job.src.data + ahead_y0 * job.src.row_stride;
   const uint8_t* ahead1 = job.src.data + ahead_y1 * job.src.row_stride;
-  for (int j = j_begin; j < j_end; j += V::kLanes) {
-    const int32_t* off = column_offset + (j - x0);
-    if constexpr (V::kLanes > 1) {
-      __builtin_prefetch(ahead0 + off[0]);
-      __builtin_prefetch(ahead1 + off[0]);
+  const auto wy0v = V::set1(wy0), wy1v = V::set1(wy1);
+  // Two copies of the loop: rows far from the end of the buffer skip the per-chunk check.
+  auto chunks = [&](auto check_end) {
+    for (int j = j_begin; j < j_end; j += V::kLanes) {
+      const int32_t* off = column_offset + (j - x0);
+      if constexpr (V::kLanes > 1) {
+        __builtin_prefetch(ahead0 + off[0]);
+        __builtin_prefetch(ahead1 + off[0]);
+      }
+      if (decltype(check_end)::value &&
+          V::any_greater(V::addi(V::loadi(off), V::seti(lower_row)), ctx.last_safe_offset)) {
+        sample_chunk_bytewise<V>(job, ctx, i, j, row0, off, row1, off, V::loadi(column_weights + (j - x0)), wy0v,
+                                 wy1v);
+      } else if constexpr (kPixelMajor) {
+        V::sample_nhwc_rows(row0, row1, off, column_weights_x4 + 4 * (j - x0), wy0v, wy1v, ctx.scale_v,
+                            ctx.offset_v, ctx.nhwc_shuffle, out_row + 3 * j, j + V::kLanes >= j_end);
+      } else {
+        sample_chunk<V>(job, ctx, i, j, row0, off, row1, off, V::loadi(column_weights + (j - x0)), wy0v, wy1v);
+      }
     }
-    const auto wy0v = V::set1(wy0), wy1v = V::set1(wy1);
-    const bool past_safe =
-        near_end && V::any_greater(V::addi(V::loadi(off), V::seti(lower_row)), ctx.last_safe_offset);
-    if (past_safe) {
-      sample_chunk_bytewise<V>(job, ctx, i, j, row0, off, row1, off, V::loadi(column_weights + (j - x0)), wy0v,
-                               wy1v);
-    } else if constexpr (kPixelMajor) {
-      V::sample_nhwc_rows(row0, row1, off, column_weights_x4 + 4 * (j - x0), wy0v, wy1v, ctx.scale_v,
-                          ctx.offset_v, ctx.nhwc_shuffle, out_row + 3 * j, j + V::kLanes >= j_end);
-    } else {
-      sample_chunk<V>(job, ctx, i, j, row0, off, row1, off, V::loadi(column_weights + (j - x0)), wy0v, wy1v);
-    }
-  }
+  };
+  if (near_end) chunks(std::true_type{});
+  else chunks(std::false_type{});
 }
 
 template <class V>
