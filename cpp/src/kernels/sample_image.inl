@@ -154,7 +154,7 @@ void sample_separable_span(const SampleImageJob& job, const SampleContext<V>& ct
   const int32_t* const column_offset = job.column_offset;
   const int32_t* const column_weights = job.column_weights;
   const int32_t* const column_weights_x4 = job.column_weights_x4;
-  float* const out_row = static_cast<float*>(job.out) + 3 * int64_t{i} * job.width;
+  float* const out_row = kPixelMajor ? static_cast<float*>(job.out) + 3 * int64_t{i} * job.width : nullptr;
   // Frames arrive cold: ask for the source lines of the row kPrefetchRows ahead while this one
   // computes (the hardware prefetcher restarts on every new row).
   S::I ahead_y0, ahead_y1;
@@ -214,7 +214,7 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
   const F m0 = V::set1(m[0]), m3 = V::set1(m[3]);
   const I row_stride = V::seti(static_cast<int32_t>(job.src.row_stride));
   const uint8_t* base = job.src.data;
-  float* const out_row = static_cast<float*>(job.out) + 3 * int64_t{i} * job.width;
+  float* const out_row = kPixelMajor ? static_cast<float*>(job.out) + 3 * int64_t{i} * job.width : nullptr;
   alignas(32) int32_t off[2 * V::kLanes];
   const I last_pair_x = V::seti(job.src.width - 2), last_pair_y = V::seti(job.src.height - 2);
   const I pixel_stride = V::seti(static_cast<int32_t>(job.src.pixel_stride));

@@ -99,7 +99,7 @@ struct Avx2Ops {
   static bool can_sample_nhwc(const PixelShuffle& s) { return !s.split; }
   static __m256i nhwc_shuffle(const PixelShuffle& s) { return _mm256_broadcastsi128_si256(s.bytes_to_pairs); }
   // Axis-aligned maps: both rows share the pair offsets and the row weights; the pair weights
-  // come from a table holding each sample's four times (no per-sample broadcast).
+  // come from a table that holds each sample's weights four times (no per-sample broadcast).
   static void sample_nhwc_rows(const uint8_t* row0, const uint8_t* row1, const int32_t* off,
                                const int32_t* weights_x4, F wy0, F wy1, F scale, F offset, __m256i shuffle,
                                float* dst, bool exact_end) {
