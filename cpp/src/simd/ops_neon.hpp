@@ -9,7 +9,7 @@ namespace edgevision::simd {
 namespace {  // internal linkage: one private copy per ISA translation unit
 
 struct NeonOps {
-  static constexpr bool kPixelMajorNhwc = false;  // see Avx2Ops::sample_nhwc
+  static constexpr bool kPixelMajorNhwc = false;  // see Avx2Ops::sample_nhwc_rows
   static constexpr int kLanes = 4;
   using F = float32x4_t;
   using I = int32x4_t;

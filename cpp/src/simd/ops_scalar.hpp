@@ -8,7 +8,7 @@ namespace edgevision::simd {
 namespace {  // internal linkage: one private copy per ISA translation unit
 
 struct ScalarOps {
-  static constexpr bool kPixelMajorNhwc = false;  // see Avx2Ops::sample_nhwc
+  static constexpr bool kPixelMajorNhwc = false;  // see Avx2Ops::sample_nhwc_rows
   static constexpr int kLanes = 1;
   using F = float;
   using I = int32_t;

@@ -9,7 +9,7 @@ namespace edgevision::simd {
 namespace {  // internal linkage: one private copy per ISA translation unit
 
 struct Sse41Ops {
-  static constexpr bool kPixelMajorNhwc = false;  // see Avx2Ops::sample_nhwc
+  static constexpr bool kPixelMajorNhwc = true;  // see sample_nhwc_rows
   static constexpr int kLanes = 4;
   using F = __m128;
   using I = __m128i;
@@ -103,6 +103,55 @@ struct Sse41Ops {
                                F h[3]) {
     if (s.split) horizontal_pairs_of<true>(base, off, weights, s, h);
     else horizontal_pairs_of<false>(base, off, weights, s, h);
+  }
+
+  // Pixel-major sampling into an NHWC float tensor, one sample's [c0 c1 c2 0] per vector from
+  // the pair load to an overlapping 16-byte store (see Avx2Ops::sample_nhwc_rows): no channel
+  // transposes. Pixels at most 4 bytes apart.
+  static bool can_sample_nhwc(const PixelShuffle& s) { return !s.split; }
+  static __m128i nhwc_shuffle(const PixelShuffle& s) { return s.bytes_to_pairs; }
+  // Axis-aligned maps: the pair weights from the table that holds each sample's four times.
+  static void sample_nhwc_rows(const uint8_t* row0, const uint8_t* row1, const int32_t* off,
+                               const int32_t* weights_x4, F wy0, F wy1, F scale, F offset, __m128i shuffle,
+                               float* dst, bool exact_end) {
+    for (int k = 0; k < 4; ++k) {
+      const F v = sample_value(row0 + off[k], row1 + off[k], loadi(weights_x4 + 4 * k), wy0, wy1, scale, offset,
+                               shuffle);
+      store_sample(dst + 3 * k, v, k == 3 && exact_end);
+    }
+  }
+  // General maps: every weight per sample, broadcast from its lane.
+  static void sample_nhwc_lanes(const uint8_t* base, const int32_t* off0, const int32_t* off1, I weights, F wy0,
+                                F wy1, F scale, F offset, __m128i shuffle, float* dst, bool exact_end) {
+    nhwc_lane<0>(base, off0, off1, weights, wy0, wy1, scale, offset, shuffle, dst, false);
+    nhwc_lane<1>(base, off0, off1, weights, wy0, wy1, scale, offset, shuffle, dst, false);
+    nhwc_lane<2>(base, off0, off1, weights, wy0, wy1, scale, offset, shuffle, dst, false);
+    nhwc_lane<3>(base, off0, off1, weights, wy0, wy1, scale, offset, shuffle, dst, exact_end);
+  }
+  template <int k>
+  static void nhwc_lane(const uint8_t* base, const int32_t* off0, const int32_t* off1, I weights, F wy0, F wy1,
+                        F scale, F offset, __m128i shuffle, float* dst, bool exact) {
+    constexpr int lane = k * 0x55;
+    const F v = sample_value(base + off0[k], base + off1[k], _mm_shuffle_epi32(weights, lane),
+                             _mm_shuffle_ps(wy0, wy0, lane), _mm_shuffle_ps(wy1, wy1, lane), scale, offset, shuffle);
+    store_sample(dst + 3 * k, v, exact);
+  }
+  // One sample: pairs at p0 (row y0) and p1 (row y1), the formula of sample_image.inl.
+  static F sample_value(const uint8_t* p0, const uint8_t* p1, __m128i weights, F wy0, F wy1, F scale, F offset,
+                        __m128i shuffle) {
+    const F h0 = _mm_cvtepi32_ps(_mm_madd_epi16(_mm_shuffle_epi8(load_8(p0), shuffle), weights));
+    const F h1 = _mm_cvtepi32_ps(_mm_madd_epi16(_mm_shuffle_epi8(load_8(p1), shuffle), weights));
+    return add(mul(add(mul(h0, wy0), mul(h1, wy1)), scale), offset);
+  }
+  static __m128i load_8(const uint8_t* p) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)); }
+  // 16 bytes (the fourth float is the next sample's, written after), or exactly 12 at the end.
+  static void store_sample(float* dst, F v, bool exact) {
+    if (exact) {
+      _mm_storel_pi(reinterpret_cast<__m64*>(dst), v);
+      _mm_store_ss(dst + 2, _mm_movehl_ps(v, v));
+    } else {
+      _mm_storeu_ps(dst, v);
+    }
   }
 
   static F keep_if_within(F v, I x, I lo, I hi) {
