@@ -110,7 +110,7 @@ struct Sse41Ops {
   // transposes. Pixels at most 4 bytes apart.
   static bool can_sample_nhwc(const PixelShuffle& s) { return !s.split; }
   static __m128i nhwc_shuffle(const PixelShuffle& s) { return s.bytes_to_pairs; }
-  // Axis-aligned maps: the pair weights from the table that holds each sample's four times.
+  // Axis-aligned maps: pair weights from the table (each sample's weights four times).
   static void sample_nhwc_rows(const uint8_t* row0, const uint8_t* row1, const int32_t* off,
                                const int32_t* weights_x4, F wy0, F wy1, F scale, F offset, __m128i shuffle,
                                float* dst, bool exact_end) {
