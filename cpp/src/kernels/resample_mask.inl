@@ -92,8 +92,8 @@ void resample_row_vertical(const ResampleMaskJob& job, const float* top, const f
 template <class V>
 inline void smooth_output_row(const ResampleMaskJob& job, int i) {
   if (job.previous == nullptr) return;
-  smooth_row<V>(static_cast<float*>(job.out) + int64_t{i} * job.width, job.previous + i * job.previous_row_stride,
-                job.width, job.smoothing_ratio);
+  float* row = static_cast<float*>(job.out) + int64_t{i} * job.width;
+  smooth_row<V>(row, job.previous + i * job.previous_row_stride, row, job.width, job.smoothing_ratio);
 }
 
 template <class V>

@@ -22,15 +22,16 @@ template <class V>
   return V::add(p, V::mul(V::sub(q, p), V::mul(u, ratio)));
 }
 
-// One row of `width` contiguous values smoothed in place with the previous mask's row.
+// One row of `width` contiguous values: out[j] = smoothed(current[j], previous[j]); `out` may
+// be `current` (in place).
 template <class V>
-void smooth_row(float* row, const float* previous, int width, float ratio) {
+void smooth_row(const float* current, const float* previous, float* out, int width, float ratio) {
   using S = simd::ScalarOps;
   const int vector_end = width - width % V::kLanes;
   const auto r = V::set1(ratio);
   for (int j = 0; j < vector_end; j += V::kLanes)
-    V::store(row + j, smoothed<V>(V::load(row + j), V::load(previous + j), r));
-  for (int j = vector_end; j < width; ++j) row[j] = smoothed<S>(row[j], previous[j], ratio);
+    V::store(out + j, smoothed<V>(V::load(current + j), V::load(previous + j), r));
+  for (int j = vector_end; j < width; ++j) out[j] = smoothed<S>(current[j], previous[j], ratio);
 }
 
 template <class V>
@@ -39,16 +40,16 @@ void smooth_mask(const SmoothMaskJob& job) {
   const PlaneView<float>& cur = job.current;
   const PlaneView<float>& prev = job.previous;
   const bool contiguous_rows = cur.col_stride == 1 && prev.col_stride == 1;
-  const int vector_end = contiguous_rows ? cur.width - cur.width % V::kLanes : 0;
-  const auto ratio = V::set1(job.ratio);
   for (int i = 0; i < cur.height; ++i) {
     const float* p = cur.data + i * cur.row_stride;
     const float* q = prev.data + i * prev.row_stride;
     float* out = job.out + int64_t{i} * cur.width;
-    for (int j = 0; j < vector_end; j += V::kLanes)
-      V::store(out + j, smoothed<V>(V::load(p + j), V::load(q + j), ratio));
-    for (int j = vector_end; j < cur.width; ++j)
-      out[j] = smoothed<S>(p[j * cur.col_stride], q[j * prev.col_stride], job.ratio);
+    if (contiguous_rows) {
+      smooth_row<V>(p, q, out, cur.width, job.ratio);
+    } else {
+      for (int j = 0; j < cur.width; ++j)
+        out[j] = smoothed<S>(p[j * cur.col_stride], q[j * prev.col_stride], job.ratio);
+    }
   }
 }
 
