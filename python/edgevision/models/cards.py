@@ -14,7 +14,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,13 +95,15 @@ class ModelCard:
         """No download source: the user puts the file in the cache (see ``fetch``'s error)."""
         return not self.sources
 
-    def check_io(self, model: Any) -> None:
+    def check_io(self, model: Any, outputs: Optional[Sequence[str]] = None) -> None:
         """Raise ValueError if a loaded model's tensors disagree with this card.
 
         Verified cards must match name, shape and dtype; cards written from an export contract
         (``io_verified = false``) must match the tensor counts and the shapes of same-named tensors.
+        ``outputs``: the model was pruned to these of the card's outputs (``runtime.load(outputs=)``).
         """
-        for role, specs, infos in (("inputs", self.inputs, model.inputs), ("outputs", self.outputs, model.outputs)):
+        output_specs = self.outputs if outputs is None else tuple(o for o in self.outputs if o.name in outputs)
+        for role, specs, infos in (("inputs", self.inputs, model.inputs), ("outputs", output_specs, model.outputs)):
             if not specs:
                 continue
             if len(specs) != len(infos):

@@ -79,7 +79,8 @@ class LandmarkStage:
         self._presence_out = index("presence_output")
         self._world_out = index("world_output")
         self._heatmap_out = index("heatmap_output") if self._heatmap else None
-        self._segmentation_out = index("segmentation_output")
+        # Read only with a mask: without one the model may be pruned of that output.
+        self._segmentation_out = index("segmentation_output") if segmentation else None
         if segmentation and self._segmentation_out is None:
             raise ValueError(f"segmentation: the landmark model {card.name!r} has no segmentation output")
         self.segmentation = segmentation
@@ -89,10 +90,6 @@ class LandmarkStage:
     @property
     def has_world(self) -> bool:
         return self._world_out is not None
-
-    @property
-    def has_segmentation(self) -> bool:
-        return self._segmentation_out is not None
 
     def __call__(self, frame: np.ndarray, rect: Rect, image_size: tuple[int, int]) -> Optional[StageResult]:
         """Landmarks for the ROI ``rect`` (pixels), or None when the model says nothing is there."""

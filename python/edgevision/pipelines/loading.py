@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 ModelSpec = Union[str, os.PathLike, tuple]
 
 
-def load_stage(spec: ModelSpec, task: str, what: str, *, runtime: str, device: str, threads: Optional[int]):
+def load_stage(spec: ModelSpec, task: str, what: str, *, runtime: str, device: str, threads: Optional[int],
+               unused_roles: Sequence[str] = ()):
     """``(card, model)`` for one stage of a pipeline.
 
     ``spec`` is a zoo card name (its file fetched or, for user-supplied cards, found in the
     cache), a path to a model file whose name is some card's file name, or a
     ``(card name, path)`` pair for a file under another name. ``task`` is the card task the
-    stage needs; ``what`` names the argument in errors.
+    stage needs; ``what`` names the argument in errors. ``unused_roles``: output roles of the
+    card's ``[decode]`` table (``"segmentation_output"``) that the stage will not read: the
+    model is pruned of the work only they need (``runtime.load(outputs=...)``).
     """
     from .. import models
     from .. import runtime as runtime_module
@@ -26,10 +29,23 @@ def load_stage(spec: ModelSpec, task: str, what: str, *, runtime: str, device: s
         raise ValueError(f"{what}: no model card {card_name!r} ({e})") from None
     if card.task != task or card.kind != "model":
         raise ValueError(f"{what}: card {card.name!r} is a {card.task} {card.kind}, expected a {task} model")
-    model = runtime_module.load(card.name if path is None else path, runtime=runtime, device=device, threads=threads)
+    outputs = _read_outputs(card, unused_roles)
+    model = runtime_module.load(card.name if path is None else path, runtime=runtime, device=device, threads=threads,
+                                outputs=outputs)
     if path is not None:
-        card.check_io(model)
+        card.check_io(model, outputs)
     return card, model
+
+
+def _read_outputs(card, unused_roles: Sequence[str]) -> Optional[list[str]]:
+    """The card's output names without those of ``unused_roles``; None when nothing is dropped
+    or the card's names are not verified against the file (an export contract)."""
+    decode = card.params.get("decode", {})
+    unused = {decode[role] for role in unused_roles if role in decode}
+    names = [o.name for o in card.outputs]
+    if not unused or not card.io_verified or not unused <= set(names):
+        return None
+    return [name for name in names if name not in unused]
 
 
 def _split(spec: ModelSpec, what: str) -> tuple[str, Optional[str]]:

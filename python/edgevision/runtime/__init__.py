@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from .binding import Binding
 from .errors import PlacementError, PlacementWarning, RuntimeNotInstalledError
@@ -42,6 +42,7 @@ def load(
     delegate: Any = None,
     options: Optional[Mapping[str, Any]] = None,
     strict: bool = False,
+    outputs: Optional[Sequence[str]] = None,
 ) -> Model:
     """Load ``model`` (a ``.tflite``/``.onnx`` path or a model-zoo name) on ``runtime``/``device``.
 
@@ -66,6 +67,11 @@ def load(
       context in later runs).
     * ``strict``: QNN only: raise :class:`PlacementError` if any node would run on the CPU.
       Without it such nodes are reported with a :class:`PlacementWarning` and in ``model.placement``.
+    * ``outputs``: names of the outputs to compute. The runtimes compute every output of a graph
+      whether or not it is read; with ``outputs`` the graph is pruned to the operators these
+      need (:func:`edgevision.runtime.prune.pruned`: written once into the cache, bit-identical
+      results), and the model has only these outputs, in the graph's order. BlazePose's landmark
+      model without its segmentation output runs about 40% faster.
 
     A zoo model is fetched (sha256-verified) first and its I/O checked against its card
     (``model.card``).
@@ -97,6 +103,10 @@ def load(
         hint = " (convert it first: edgevision models convert PATH -o OUT.onnx)" if suffix == ".tflite" else ""
         raise ValueError(f"runtime {chosen!r} cannot run a {suffix} file; use runtime="
                          f"{_RUNTIME_OF_SUFFIX[suffix]!r} or 'auto'{hint}")
+    if outputs is not None:
+        from .prune import pruned
+
+        path = pruned(path, outputs)
 
     loaded: Model
     if chosen == "litert":
@@ -113,7 +123,7 @@ def load(
 
         loaded = OnnxRuntimeModel(path, device=device, threads=threads, options=options, strict=strict)
     if card is not None:
-        card.check_io(loaded)
+        card.check_io(loaded, outputs)
         loaded.card = card
     return loaded
 

@@ -1,0 +1,175 @@
+"""A model cut down to the outputs its caller reads: ``pruned(path, outputs)``.
+
+A runtime computes every output of a graph on every run, read or not. BlazePose's landmark
+model spends about 40% of its time on its 256x256 segmentation head, which a pose without a
+mask never reads. Pruning keeps the main graph's operators that the kept outputs depend on, in
+their order, with the same tensors and constants, so those outputs stay bit-identical.
+
+The pruned file is written once into the cache (``<cache>/pruned/``), named by the source's
+sha256 and the kept outputs, under a file lock and renamed into place like fetched files.
+TFLite files are rewritten with LiteRT's own flatbuffer schema, ONNX files with ``onnx``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+PRUNE_VERSION = "1"  # part of the cache key: bump when the rewrite changes
+
+_digests: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, sha256), this process
+_digests_lock = threading.Lock()
+
+
+def pruned(path: os.PathLike | str, outputs: Sequence[str]) -> Path:
+    """``path`` (a ``.tflite`` or ``.onnx`` file) without the operators that only feed outputs
+    outside ``outputs`` (names of its outputs); ValueError naming the outputs if one is unknown."""
+    names = check_names(outputs)
+    source = Path(path)
+    key = hashlib.sha256("\n".join([PRUNE_VERSION, _sha256(source), *sorted(names)]).encode()).hexdigest()[:20]
+    from ..models.fetch import cache_home
+
+    target = cache_home() / "pruned" / f"{source.stem}.{key}{source.suffix.lower()}"
+    if target.is_file():  # written only after its names were checked against the model
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock
+
+    with FileLock(str(target.parent / f".{target.name}.lock")):
+        if target.is_file():  # another process wrote it while we waited
+            return target
+        rewritten = prune_tflite(source.read_bytes(), names) if source.suffix.lower() == ".tflite" \
+            else prune_onnx(source, names)
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(rewritten)
+            os.replace(partial, target)
+        finally:
+            Path(partial).unlink(missing_ok=True)
+    return target
+
+
+def check_names(outputs: Any) -> tuple[str, ...]:
+    """``outputs`` as a tuple of distinct names; TypeError/ValueError otherwise."""
+    if isinstance(outputs, (str, bytes)) or not isinstance(outputs, Sequence):
+        raise TypeError(f"outputs must be a list of output names, got {outputs!r}")
+    names = tuple(outputs)
+    if not names:
+        raise ValueError("outputs must name at least one output")
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"outputs must be a list of output names (str), got {name!r} in it")
+    if len(set(names)) != len(names):
+        raise ValueError(f"outputs: a name is given twice in {list(names)}")
+    return names
+
+
+def _check_known(names: Sequence[str], available: Sequence[str]) -> None:
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise ValueError(f"outputs: the model has no output(s) {unknown}; its outputs are {list(available)}")
+
+
+def prune_tflite(data: bytes, outputs: Sequence[str]) -> bytes:
+    """The TFLite flatbuffer ``data`` with its main graph's outputs reduced to ``outputs``."""
+    import flatbuffers
+
+    from ..convert.flatbuffer import schema
+
+    try:
+        model = schema().ModelT.InitFromPackedBuf(data, 0)
+    except Exception as e:  # a corrupt flatbuffer fails anywhere inside the bindings
+        raise ValueError(f"model: cannot parse the TFLite file to prune it: {type(e).__name__}: {e}") from None
+    graph = model.subgraphs[0]
+    names = [_text(t.name) for t in graph.tensors]
+    _check_known(outputs, [names[index] for index in graph.outputs])
+    kept = [int(index) for index in graph.outputs if names[index] in outputs]
+    producer = {int(t): k for k, op in enumerate(graph.operators) for t in _indices(op.outputs)}
+    needed = _ancestors(kept, producer, lambda k: _indices(graph.operators[k].inputs))
+    # Operators without outputs act only through side effects (variables): always kept.
+    graph.operators = [op for k, op in enumerate(graph.operators) if k in needed or not _indices(op.outputs)]
+    graph.outputs = np.asarray(kept, np.int32)
+    for signature in model.signatureDefs or []:
+        if signature.subgraphIndex == 0 and signature.outputs:
+            signature.outputs = [m for m in signature.outputs if int(m.tensorIndex) in kept]
+    builder = flatbuffers.Builder(len(data) + 4096)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def prune_onnx(path: Path, outputs: Sequence[str]) -> bytes:
+    """The ONNX model at ``path`` with its graph's outputs reduced to ``outputs``, and the nodes
+    and initializers nothing kept reads removed (ONNX Runtime would warn about each)."""
+    import onnx
+
+    model = onnx.load(os.fspath(path))
+    graph = model.graph
+    _check_known(outputs, [o.name for o in graph.output])
+    kept = [o for o in graph.output if o.name in outputs]
+    del graph.output[:]
+    graph.output.extend(kept)
+    nodes = list(graph.node)
+    producer = {name: k for k, node in enumerate(nodes) for name in node.output if name}
+    reads = [_node_reads(node) for node in nodes]
+    needed = _ancestors([o.name for o in kept], producer, lambda k: reads[k])
+    used = {name for k in needed for name in reads[k]} | {o.name for o in kept}
+    del graph.node[:]
+    graph.node.extend(node for k, node in enumerate(nodes) if k in needed)
+    initializers = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    return model.SerializeToString()
+
+
+def _ancestors(roots: Sequence[Any], producer: dict, reads) -> set[int]:
+    """Indices of the operators whose results reach ``roots`` (tensor ids)."""
+    needed: set[int] = set()
+    stack = list(roots)
+    while stack:
+        k = producer.get(stack.pop())
+        if k is None or k in needed:
+            continue
+        needed.add(k)
+        stack.extend(reads(k))
+    return needed
+
+
+def _node_reads(node: Any) -> list[str]:
+    """An ONNX node's inputs, and every name read inside its subgraphs (If/Loop bodies may
+    read outer tensors implicitly)."""
+    names = [name for name in node.input if name]
+    for attribute in node.attribute:
+        for graph in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+            for inner in graph.node:
+                names.extend(_node_reads(inner))
+    return names
+
+
+def _indices(values: Any) -> list[int]:
+    return [] if values is None else [int(v) for v in values if int(v) >= 0]
+
+
+def _text(raw: Any) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+
+
+def _sha256(path: Path) -> str:
+    stat = path.stat()
+    with _digests_lock:
+        known = _digests.get(str(path))
+    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return known[2]
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    with _digests_lock:
+        _digests[str(path)] = (stat.st_size, stat.st_mtime_ns, digest.hexdigest())
+    return digest.hexdigest()

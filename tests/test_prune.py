@@ -1,0 +1,140 @@
+"""runtime.load(outputs=...): a graph pruned to the outputs its caller reads.
+
+Small graphs check what is kept against NumPy and the operator counts LiteRT / ONNX itself
+reports; BlazePose's landmark model checks that the kept outputs are bit-identical to the
+whole model's, and that PoseLandmarker without a mask runs the pruned model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from edgevision import runtime
+from tflite_builders import Op, T, write
+
+pytest.importorskip("ai_edge_litert", reason="ai-edge-litert is a core dependency")
+
+A = np.array([1.0, -2.0, 3.0, 0.5], np.float32)
+B = np.array([2.0, 0.25, -1.0, 4.0], np.float32)
+
+
+@pytest.fixture(scope="module")
+def two_heads_tflite(tmp_path_factory):
+    """x -> shared = x + a -> kept = shared * b;  x -> side = x + b -> dropped = side * shared."""
+    tensors = [T("x", [1, 4]), T("a", [4], data=A), T("b", [4], data=B), T("shared", [1, 4]), T("kept", [1, 4]),
+               T("side", [1, 4]), T("dropped", [1, 4])]
+    ops = [Op("ADD", [0, 1], [3]), Op("ADD", [0, 2], [5]), Op("MUL", [3, 2], [4]), Op("MUL", [5, 3], [6])]
+    return write(tmp_path_factory.mktemp("prune") / "two_heads.tflite", tensors, ops, [0], [4, 6])
+
+
+@pytest.fixture
+def scratch_home(tmp_path, monkeypatch):
+    """The small graphs' pruned files go to a scratch cache, not the user's."""
+    monkeypatch.setenv("EDGEVISION_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def operator_count(model) -> int:
+    """Operators in LiteRT's execution plan, XNNPACK off (so none is folded into a delegate)."""
+    return len(model._interpreter._get_ops_details())
+
+
+def test_tflite_keeps_only_what_the_kept_output_needs(scratch_home, two_heads_tflite, rng):
+    whole = runtime.load(two_heads_tflite, options={"xnnpack": False})
+    kept = runtime.load(two_heads_tflite, outputs=["kept"], options={"xnnpack": False})
+    assert [o.name for o in kept.outputs] == ["kept"]
+    assert (operator_count(whole), operator_count(kept)) == (4, 2)
+    x = rng.uniform(-3, 3, (1, 4)).astype(np.float32)
+    np.testing.assert_array_equal(kept.run([x])[0], (x + A) * B)
+    np.testing.assert_array_equal(whole.run([x])[1], (x + B) * (x + A))
+
+
+def test_tflite_keeps_the_graph_order_and_the_other_head(scratch_home, two_heads_tflite, rng):
+    both = runtime.load(two_heads_tflite, outputs=["dropped", "kept"])
+    assert [o.name for o in both.outputs] == ["kept", "dropped"]
+    dropped = runtime.load(two_heads_tflite, outputs=["dropped"], options={"xnnpack": False})
+    assert operator_count(dropped) == 3  # shared, side and their product
+    x = rng.uniform(-3, 3, (1, 4)).astype(np.float32)
+    np.testing.assert_array_equal(dropped.run([x])[0], (x + B) * (x + A))
+
+
+def test_pruned_file_is_written_once_and_reused(scratch_home, two_heads_tflite):
+    first = Path(runtime.load(two_heads_tflite, outputs=["kept"]).path)
+    stamp = first.stat().st_mtime_ns
+    again = Path(runtime.load(two_heads_tflite, outputs=["kept"]).path)
+    assert again == first and again.stat().st_mtime_ns == stamp
+    assert first.parent == scratch_home / "pruned" and first.is_file()
+
+
+@pytest.mark.parametrize("outputs, error, words", [
+    (["kept", "nope"], ValueError, "no output(s) ['nope']"),
+    ([], ValueError, "at least one"),
+    ("kept", TypeError, "list of output names"),
+    (["kept", "kept"], ValueError, "twice"),
+    ([3], TypeError, "(str)"),
+])
+def test_bad_outputs_are_named(scratch_home, two_heads_tflite, outputs, error, words):
+    with pytest.raises(error, match="outputs") as info:
+        runtime.load(two_heads_tflite, outputs=outputs)
+    assert words in str(info.value)
+
+
+def test_onnx_keeps_only_what_the_kept_output_needs(scratch_home, tmp_path, rng):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "a"], ["shared"]), helper.make_node("Mul", ["shared", "b"], ["kept"]),
+         helper.make_node("Mul", ["x", "c"], ["side"]), helper.make_node("Relu", ["side"], ["dropped"])],
+        "two_heads", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("kept", TensorProto.FLOAT, [1, 4]),
+         helper.make_tensor_value_info("dropped", TensorProto.FLOAT, [1, 4])],
+        [numpy_helper.from_array(A, "a"), numpy_helper.from_array(B, "b"), numpy_helper.from_array(B * 3, "c")])
+    path = tmp_path / "two_heads.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path)
+    pytest.importorskip("onnxruntime")
+
+    model = runtime.load(path, outputs=["kept"])
+    assert [o.name for o in model.outputs] == ["kept"]
+    saved = onnx.load(model.path)
+    assert [n.op_type for n in saved.graph.node] == ["Add", "Mul"]
+    assert sorted(t.name for t in saved.graph.initializer) == ["a", "b"]  # "c" fed only the dropped head
+    x = rng.uniform(-3, 3, (1, 4)).astype(np.float32)
+    np.testing.assert_array_equal(model.run([x])[0], (x + A) * B)
+
+
+# ------------------------------------------------------------------ the real model
+
+
+POSE_OUTPUTS = ["Identity", "Identity_1", "Identity_3", "Identity_4"]  # all but the segmentation
+
+
+@pytest.fixture(scope="module")
+def pose_landmark_models():
+    return runtime.load("pose_landmark_full", threads=1), runtime.load("pose_landmark_full", threads=1,
+                                                                      outputs=POSE_OUTPUTS)
+
+
+def test_pose_landmark_model_without_its_mask_gives_the_same_outputs(pose_landmark_models, rng):
+    whole, pruned = pose_landmark_models
+    assert [o.name for o in pruned.outputs] == POSE_OUTPUTS
+    assert operator_count(pruned) < operator_count(whole)
+    x = rng.uniform(0, 1, (1, 256, 256, 3)).astype(np.float32)
+    every = dict(zip([o.name for o in whole.outputs], whole.run([x])))
+    for name, value in zip(POSE_OUTPUTS, pruned.run([x])):
+        np.testing.assert_array_equal(value, every[name], err_msg=name)
+
+
+def test_pose_landmarker_prunes_the_mask_head_only_without_segmentation(astronaut):
+    import edgevision
+
+    plain = edgevision.PoseLandmarker(threads=1)
+    masked = edgevision.PoseLandmarker(threads=1, segmentation=True)
+    assert "Identity_2" not in [o.name for o in plain.model.outputs]
+    assert "Identity_2" in [o.name for o in masked.model.outputs]
+    (a,), (b,) = plain(astronaut), masked(astronaut)
+    np.testing.assert_array_equal(a.landmarks, b.landmarks)
+    np.testing.assert_array_equal(a.world_landmarks, b.world_landmarks)
+    assert a.mask is None and b.mask.shape == astronaut.shape[:2]
