@@ -61,11 +61,13 @@ def test_tflite_keeps_the_graph_order_and_the_other_head(scratch_home, two_heads
 
 
 def test_pruned_file_is_written_once_and_reused(scratch_home, two_heads_tflite):
-    first = Path(runtime.load(two_heads_tflite, outputs=["kept"]).path)
+    model = runtime.load(two_heads_tflite, outputs=["kept"])
+    assert model.path == str(two_heads_tflite)  # the file asked for; the copy is edited_path
+    first = Path(model.edited_path)
     stamp = first.stat().st_mtime_ns
-    again = Path(runtime.load(two_heads_tflite, outputs=["kept"]).path)
+    again = Path(runtime.load(two_heads_tflite, outputs=["kept"]).edited_path)
     assert again == first and again.stat().st_mtime_ns == stamp
-    assert first.parent == scratch_home / "pruned" and first.is_file()
+    assert first.parent == scratch_home / "edited" and first.is_file()
 
 
 @pytest.mark.parametrize("outputs, error, words", [
@@ -98,7 +100,7 @@ def test_onnx_keeps_only_what_the_kept_output_needs(scratch_home, tmp_path, rng)
 
     model = runtime.load(path, outputs=["kept"])
     assert [o.name for o in model.outputs] == ["kept"]
-    saved = onnx.load(model.path)
+    saved = onnx.load(model.edited_path)
     assert [n.op_type for n in saved.graph.node] == ["Add", "Mul"]
     assert sorted(t.name for t in saved.graph.initializer) == ["a", "b"]  # "c" fed only the dropped head
     x = rng.uniform(-3, 3, (1, 4)).astype(np.float32)

@@ -57,7 +57,7 @@ def load(
     * ``delegate``: LiteRT only: a delegate library path (loaded with
       ``load_delegate(path, options["delegate_options"])``) or loaded delegate object(s).
       Without one, LiteRT runs on the CPU with XNNPACK (``options={"xnnpack": False}`` turns it off).
-    * ``options``: LiteRT: ``xnnpack``, ``delegate_options``. ONNX Runtime: ``provider_options``
+    * ``options``: LiteRT: ``xnnpack``, ``xnnpack_rewrites``, ``delegate_options``. ONNX Runtime: ``provider_options``
       (passed to the QNN EP, e.g. ``{"htp_performance_mode": "burst"}``; they override
       edgevision's defaults: on the x86-64 HTP simulator
       ``htp_graph_finalization_optimization_mode="1"``, without which it cannot prepare
@@ -69,9 +69,15 @@ def load(
       Without it such nodes are reported with a :class:`PlacementWarning` and in ``model.placement``.
     * ``outputs``: names of the outputs to compute. The runtimes compute every output of a graph
       whether or not it is read; with ``outputs`` the graph is pruned to the operators these
-      need (:func:`edgevision.runtime.prune.pruned`: written once into the cache, bit-identical
+      need (:mod:`edgevision.runtime.edits`: written once into the cache, bit-identical
       results), and the model has only these outputs, in the graph's order. BlazePose's landmark
       model without its segmentation output runs about 40% faster.
+
+    On LiteRT's XNNPACK (CPU, no delegate), transposed convolutions whose kernel equals their
+    stride run as a 1x1 convolution + DEPTH_TO_SPACE (:mod:`edgevision.runtime.subpixel`):
+    XNNPACK is very slow on the former with few output channels (the selfie models' last
+    layer), and the results are bit-identical. ``options={"xnnpack_rewrites": False}`` loads the
+    file as it is.
 
     A zoo model is fetched (sha256-verified) first and its I/O checked against its card
     (``model.card``).
@@ -103,10 +109,14 @@ def load(
         hint = " (convert it first: edgevision models convert PATH -o OUT.onnx)" if suffix == ".tflite" else ""
         raise ValueError(f"runtime {chosen!r} cannot run a {suffix} file; use runtime="
                          f"{_RUNTIME_OF_SUFFIX[suffix]!r} or 'auto'{hint}")
-    if outputs is not None:
-        from .prune import pruned
+    # Edited copies (cached): pruned to `outputs`; on XNNPACK, its slow transposed convolutions
+    # rewritten. Same results either way.
+    on_xnnpack = (chosen == "litert" and device == "cpu" and delegate is None
+                  and bool((options or {}).get("xnnpack", True)))
+    from .edits import edited
 
-        path = pruned(path, outputs)
+    given = path
+    path = edited(path, outputs=outputs, subpixel=on_xnnpack and bool((options or {}).get("xnnpack_rewrites", True)))
 
     loaded: Model
     if chosen == "litert":
@@ -122,6 +132,8 @@ def load(
         from .onnxruntime import OnnxRuntimeModel
 
         loaded = OnnxRuntimeModel(path, device=device, threads=threads, options=options, strict=strict)
+    if path != given:  # `path` stays the file asked for (siblings are looked up beside it)
+        loaded.path, loaded.edited_path = os.fspath(given), os.fspath(path)
     if card is not None:
         card.check_io(loaded, outputs)
         loaded.card = card

@@ -12,7 +12,7 @@ from .errors import RuntimeNotInstalledError
 from .model import Model, TensorInfo, quantization_of
 
 # Options this backend reads from ``load(..., options=...)``.
-OPTION_KEYS = ("xnnpack", "delegate_options")
+OPTION_KEYS = ("xnnpack", "xnnpack_rewrites", "delegate_options")
 
 # The QNN TFLite delegate picks its backend with this option.
 _QNN_BACKEND_TYPES = {"qnn-htp": "htp", "qnn-gpu": "gpu", "qnn-dsp": "dsp"}

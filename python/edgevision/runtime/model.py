@@ -97,6 +97,7 @@ class Model:
 
     def __init__(self, path: os.PathLike | str, device: str, inputs: list[TensorInfo], outputs: list[TensorInfo]):
         self.path = os.fspath(path)
+        self.edited_path: Optional[str] = None  # the edited copy the runtime loaded (runtime.edits), if any
         self.device = device
         self.inputs: tuple[TensorInfo, ...] = tuple(inputs)
         self.outputs: tuple[TensorInfo, ...] = tuple(outputs)

@@ -1,59 +1,19 @@
-"""A model cut down to the outputs its caller reads: ``pruned(path, outputs)``.
+"""Graphs pruned to the outputs a caller reads (see :func:`edgevision.runtime.edits.edited`).
 
 A runtime computes every output of a graph on every run, read or not. BlazePose's landmark
 model spends about 40% of its time on its 256x256 segmentation head, which a pose without a
 mask never reads. Pruning keeps the main graph's operators that the kept outputs depend on, in
-their order, with the same tensors and constants, so those outputs stay bit-identical.
-
-The pruned file is written once into the cache (``<cache>/pruned/``), named by the source's
-sha256 and the kept outputs, under a file lock and renamed into place like fetched files.
-TFLite files are rewritten with LiteRT's own flatbuffer schema, ONNX files with ``onnx``.
+their order, with the same tensors and constants, so those outputs stay bit-identical. TFLite
+graphs are edited as LiteRT's schema objects (``ModelT``), ONNX graphs with ``onnx``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
-
-PRUNE_VERSION = "1"  # part of the cache key: bump when the rewrite changes
-
-_digests: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, sha256), this process
-_digests_lock = threading.Lock()
-
-
-def pruned(path: os.PathLike | str, outputs: Sequence[str]) -> Path:
-    """``path`` (a ``.tflite`` or ``.onnx`` file) without the operators that only feed outputs
-    outside ``outputs`` (names of its outputs); ValueError naming the outputs if one is unknown."""
-    names = check_names(outputs)
-    source = Path(path)
-    key = hashlib.sha256("\n".join([PRUNE_VERSION, _sha256(source), *sorted(names)]).encode()).hexdigest()[:20]
-    from ..models.fetch import cache_home
-
-    target = cache_home() / "pruned" / f"{source.stem}.{key}{source.suffix.lower()}"
-    if target.is_file():  # written only after its names were checked against the model
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    from filelock import FileLock
-
-    with FileLock(str(target.parent / f".{target.name}.lock")):
-        if target.is_file():  # another process wrote it while we waited
-            return target
-        rewritten = prune_tflite(source.read_bytes(), names) if source.suffix.lower() == ".tflite" \
-            else prune_onnx(source, names)
-        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(rewritten)
-            os.replace(partial, target)
-        finally:
-            Path(partial).unlink(missing_ok=True)
-    return target
 
 
 def check_names(outputs: Any) -> tuple[str, ...]:
@@ -77,20 +37,14 @@ def _check_known(names: Sequence[str], available: Sequence[str]) -> None:
         raise ValueError(f"outputs: the model has no output(s) {unknown}; its outputs are {list(available)}")
 
 
-def prune_tflite(data: bytes, outputs: Sequence[str]) -> bytes:
-    """The TFLite flatbuffer ``data`` with its main graph's outputs reduced to ``outputs``."""
-    import flatbuffers
-
-    from ..convert.flatbuffer import schema
-
-    try:
-        model = schema().ModelT.InitFromPackedBuf(data, 0)
-    except Exception as e:  # a corrupt flatbuffer fails anywhere inside the bindings
-        raise ValueError(f"model: cannot parse the TFLite file to prune it: {type(e).__name__}: {e}") from None
+def prune_tflite(model: Any, outputs: Optional[Sequence[str]] = None) -> None:
+    """Reduce the main graph of ``model`` (a ``ModelT``) to ``outputs`` (all when None) and
+    the operators they need, in place."""
     graph = model.subgraphs[0]
     names = [_text(t.name) for t in graph.tensors]
-    _check_known(outputs, [names[index] for index in graph.outputs])
-    kept = [int(index) for index in graph.outputs if names[index] in outputs]
+    if outputs is not None:
+        _check_known(outputs, [names[index] for index in graph.outputs])
+    kept = [int(index) for index in graph.outputs if outputs is None or names[index] in outputs]
     producer = {int(t): k for k, op in enumerate(graph.operators) for t in _indices(op.outputs)}
     needed = _ancestors(kept, producer, lambda k: _indices(graph.operators[k].inputs))
     # Operators without outputs act only through side effects (variables): always kept.
@@ -99,9 +53,6 @@ def prune_tflite(data: bytes, outputs: Sequence[str]) -> bytes:
     for signature in model.signatureDefs or []:
         if signature.subgraphIndex == 0 and signature.outputs:
             signature.outputs = [m for m in signature.outputs if int(m.tensorIndex) in kept]
-    builder = flatbuffers.Builder(len(data) + 4096)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
 
 
 def prune_onnx(path: Path, outputs: Sequence[str]) -> bytes:
@@ -158,18 +109,3 @@ def _indices(values: Any) -> list[int]:
 
 def _text(raw: Any) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
-
-
-def _sha256(path: Path) -> str:
-    stat = path.stat()
-    with _digests_lock:
-        known = _digests.get(str(path))
-    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-        return known[2]
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    with _digests_lock:
-        _digests[str(path)] = (stat.st_size, stat.st_mtime_ns, digest.hexdigest())
-    return digest.hexdigest()

@@ -1,0 +1,122 @@
+"""Model files edited for speed before a runtime loads them, with bit-identical results.
+
+* pruning to the outputs the caller reads (:mod:`.prune`; ``runtime.load(outputs=...)``);
+* for LiteRT on XNNPACK, transposed convolutions whose kernel equals their stride as a 1x1
+  convolution + DEPTH_TO_SPACE (:mod:`.subpixel`).
+
+An edited file is written once into the cache (``<cache>/edited/``), named by the source's
+sha256 and the edits, under a file lock and renamed into place like fetched files; later loads
+find it there. When no edit applies, the source file is used as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .prune import check_names, prune_onnx, prune_tflite
+
+EDITS_VERSION = "1"  # part of the cache key: bump when an edit's output changes
+
+_digests: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, sha256), this process
+_has_candidates: dict[str, tuple[int, int, bool]] = {}  # path -> (size, mtime_ns, any subpixel candidate)
+_lock = threading.Lock()
+
+
+def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None, subpixel: bool = False) -> Path:
+    """``path`` with its edits applied (cached), or ``path`` itself when there is nothing to do.
+
+    ``outputs``: keep only these outputs and what they need (ValueError naming the model's
+    outputs if one is unknown). ``subpixel``: rewrite stride-sized transposed convolutions
+    (``.tflite`` only; ignored when the file has none).
+    """
+    source = Path(path)
+    names = check_names(outputs) if outputs is not None else None
+    tflite = source.suffix.lower() == ".tflite"
+    subpixel = subpixel and tflite and _has_subpixel_candidates(source)
+    if names is None and not subpixel:
+        return source
+    recipe = [EDITS_VERSION, _sha256(source), "outputs=" + ",".join(sorted(names)) if names else "",
+              "subpixel" if subpixel else ""]
+    key = hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:20]
+    from ..models.fetch import cache_home
+
+    target = cache_home() / "edited" / f"{source.stem}.{key}{source.suffix.lower()}"
+    unchanged = target.with_suffix(".unchanged")  # marks a file none of whose layers qualified
+    if target.is_file():  # written only after its edits succeeded (names checked)
+        return target
+    if unchanged.is_file():
+        return source
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from filelock import FileLock
+
+    with FileLock(str(target.parent / f".{target.name}.lock")):
+        if target.is_file() or unchanged.is_file():  # another process did the work while we waited
+            return target if target.is_file() else source
+        data = _edit_tflite(source, names, subpixel) if tflite else prune_onnx(source, names)
+        if data is None:
+            unchanged.touch()
+            return source
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(partial, target)
+        finally:
+            Path(partial).unlink(missing_ok=True)
+    return target
+
+
+def _edit_tflite(source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Optional[bytes]:
+    """The edited flatbuffer, or None when there was nothing to edit."""
+    import flatbuffers
+
+    from ..convert.flatbuffer import schema
+    from . import subpixel as subpixel_module
+
+    data = source.read_bytes()
+    try:
+        model = schema().ModelT.InitFromPackedBuf(data, 0)
+    except Exception as e:  # a corrupt flatbuffer fails anywhere inside the bindings
+        raise ValueError(f"model: cannot parse {str(source)!r} as a TFLite model to edit it: "
+                         f"{type(e).__name__}: {e}") from None
+    rewritten = subpixel_module.rewrite(model) if subpixel else 0
+    if names is None and rewritten == 0:
+        return None
+    prune_tflite(model, names)  # also drops what the rewritten layers no longer read
+    builder = flatbuffers.Builder(len(data) + 65536)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _has_subpixel_candidates(source: Path) -> bool:
+    from .subpixel import has_candidates
+
+    stat = source.stat()
+    with _lock:
+        known = _has_candidates.get(str(source))
+    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return known[2]
+    found = has_candidates(source.read_bytes())
+    with _lock:
+        _has_candidates[str(source)] = (stat.st_size, stat.st_mtime_ns, found)
+    return found
+
+
+def _sha256(path: Path) -> str:
+    stat = path.stat()
+    with _lock:
+        known = _digests.get(str(path))
+    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return known[2]
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    with _lock:
+        _digests[str(path)] = (stat.st_size, stat.st_mtime_ns, digest.hexdigest())
+    return digest.hexdigest()
