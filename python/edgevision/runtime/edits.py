@@ -22,8 +22,9 @@ from .prune import check_names, prune_onnx, prune_tflite
 
 EDITS_VERSION = "1"  # part of the cache key: bump when an edit's output changes
 
-_digests: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, sha256), this process
-_has_candidates: dict[str, tuple[int, int, bool]] = {}  # path -> (size, mtime_ns, any subpixel candidate)
+# path -> (size, mtime_ns, value), this process: the file's sha256; whether it has a subpixel candidate
+_digests: dict[str, tuple[int, int, str]] = {}
+_has_candidates: dict[str, tuple[int, int, bool]] = {}
 _lock = threading.Lock()
 
 
@@ -96,27 +97,28 @@ def _edit_tflite(source: Path, names: Optional[Sequence[str]], subpixel: bool) -
 def _has_subpixel_candidates(source: Path) -> bool:
     from .subpixel import has_candidates
 
-    stat = source.stat()
-    with _lock:
-        known = _has_candidates.get(str(source))
-    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-        return known[2]
-    found = has_candidates(source.read_bytes())
-    with _lock:
-        _has_candidates[str(source)] = (stat.st_size, stat.st_mtime_ns, found)
-    return found
+    return _per_file(_has_candidates, source, lambda: has_candidates(source.read_bytes()))
 
 
 def _sha256(path: Path) -> str:
+    def digest() -> str:
+        hasher = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                hasher.update(chunk)
+        return hasher.hexdigest()
+
+    return _per_file(_digests, path, digest)
+
+
+def _per_file(memo: dict, path: Path, compute):
+    """``compute()`` for ``path``, remembered in ``memo`` while its size and mtime stay."""
     stat = path.stat()
     with _lock:
-        known = _digests.get(str(path))
+        known = memo.get(str(path))
     if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
         return known[2]
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    value = compute()
     with _lock:
-        _digests[str(path)] = (stat.st_size, stat.st_mtime_ns, digest.hexdigest())
-    return digest.hexdigest()
+        memo[str(path)] = (stat.st_size, stat.st_mtime_ns, value)
+    return value
