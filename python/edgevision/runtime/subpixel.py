@@ -49,13 +49,14 @@ def rewrite(model: Any) -> int:
     graph = model.subgraphs[0]
     producers = {int(t): op for op in graph.operators for t in _ints(op.outputs)}
     rewritten: list[Any] = []
+    count = 0
     for op in graph.operators:
         layer = _layer(model, graph, op, producers, s)
         if layer is None:
             rewritten.append(op)
             continue
-        rewritten.extend(_subpixel_ops(model, graph, op, layer, s))
-    count = len(rewritten) - len(graph.operators)
+        rewritten.extend(_subpixel_ops(model, graph, layer, s))
+        count += 1
     graph.operators = rewritten
     return count
 
@@ -102,7 +103,7 @@ def _layer(model, graph, op, producers, s) -> Optional[dict]:
             "in_shape": in_shape}
 
 
-def _subpixel_ops(model, graph, op, layer, s) -> list[Any]:
+def _subpixel_ops(model, graph, layer, s) -> list[Any]:
     kernel = layer["kernel"]
     channels_out, block, _, channels_in = kernel.shape
     # Conv channel (dy*block + dx)*O + o holds W[o, dy, dx, :]: DEPTH_TO_SPACE's order.
@@ -111,7 +112,9 @@ def _subpixel_ops(model, graph, op, layer, s) -> list[Any]:
     name = _text(graph.tensors[layer["output"]].name)
     w = _add_tensor(model, graph, f"{name}/subpixel_weights", weights.shape, weights, s)
     b = _add_tensor(model, graph, f"{name}/subpixel_bias", bias.shape, bias, s)
-    mid = _add_tensor(model, graph, f"{name}/subpixel", layer["in_shape"][:3] + [block * block * channels_out], None, s)
+    # A 1x1 kernel with stride 1 is already a 1x1 convolution: no shuffle.
+    mid = layer["output"] if block == 1 else \
+        _add_tensor(model, graph, f"{name}/subpixel", layer["in_shape"][:3] + [block * block * channels_out], None, s)
 
     conv = s.OperatorT()
     conv.opcodeIndex = _opcode(model, s.BuiltinOperator.CONV_2D, s)
@@ -121,6 +124,8 @@ def _subpixel_ops(model, graph, op, layer, s) -> list[Any]:
     options.dilationWFactor = options.dilationHFactor = 1
     options.fusedActivationFunction = layer["activation"]  # elementwise: commutes with the shuffle
     conv.builtinOptionsType, conv.builtinOptions = s.BuiltinOptions.Conv2DOptions, options
+    if block == 1:
+        return [conv]
 
     shuffle = s.OperatorT()
     shuffle.opcodeIndex = _opcode(model, s.BuiltinOperator.DEPTH_TO_SPACE, s)
