@@ -57,8 +57,9 @@ def load(
     * ``delegate``: LiteRT only: a delegate library path (loaded with
       ``load_delegate(path, options["delegate_options"])``) or loaded delegate object(s).
       Without one, LiteRT runs on the CPU with XNNPACK (``options={"xnnpack": False}`` turns it off).
-    * ``options``: LiteRT: ``xnnpack``, ``xnnpack_rewrites``, ``delegate_options``. ONNX Runtime: ``provider_options``
-      (passed to the QNN EP, e.g. ``{"htp_performance_mode": "burst"}``; they override
+    * ``options``: LiteRT: ``xnnpack``, ``xnnpack_rewrites`` (below), ``delegate_options``.
+      ONNX Runtime: ``provider_options`` (passed to the QNN EP, e.g.
+      ``{"htp_performance_mode": "burst"}``; they override
       edgevision's defaults: on the x86-64 HTP simulator
       ``htp_graph_finalization_optimization_mode="1"``, without which it cannot prepare
       pose_detection; ``{"soc_model": "60"}`` makes the simulator compute in fp16 as that SoC's
