@@ -70,6 +70,18 @@ def test_pruned_file_is_written_once_and_reused(scratch_home, two_heads_tflite):
     assert first.parent == scratch_home / "edited" and first.is_file()
 
 
+def test_read_only_cache_falls_back_to_a_temp_folder(tmp_path, monkeypatch, two_heads_tflite, rng):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache should be")  # mkdir under it fails, even as root
+    monkeypatch.setenv("EDGEVISION_HOME", str(blocked))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    model = runtime.load(two_heads_tflite, outputs=["kept"])
+    assert Path(model.edited_path).is_relative_to(tmp_path / "tmp")
+    x = rng.uniform(-3, 3, (1, 4)).astype(np.float32)
+    np.testing.assert_array_equal(model.run([x])[0], (x + A) * B)
+
+
 @pytest.mark.parametrize("outputs, error, words", [
     (["kept", "nope"], ValueError, "no output(s) ['nope']"),
     ([], ValueError, "at least one"),

@@ -4,9 +4,10 @@
 * for LiteRT on XNNPACK, transposed convolutions whose kernel equals their stride as a 1x1
   convolution + DEPTH_TO_SPACE (:mod:`.subpixel`).
 
-An edited file is written once into the cache (``<cache>/edited/``), named by the source's
-sha256 and the edits, under a file lock and renamed into place like fetched files; later loads
-find it there. When no edit applies, the source file is used as it is.
+An edited file is written once into the cache (``<cache>/edited/``; a private folder under the
+system's temp folder when the cache is read-only), named by the source's sha256 and the edits,
+under a file lock and renamed into place like fetched files; later loads find it there. When
+no edit applies, the source file is used as it is.
 """
 
 from __future__ import annotations
@@ -44,9 +45,27 @@ def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None, 
     recipe = [EDITS_VERSION, _sha256(source), "outputs=" + ",".join(sorted(names)) if names else "",
               "subpixel" if subpixel else ""]
     key = hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:20]
+    name = f"{source.stem}.{key}{source.suffix.lower()}"
+    folders = _folders()
+    for k, folder in enumerate(folders):
+        try:
+            return _edited_in(folder / name, source, names, subpixel)
+        except OSError:  # a read-only cache: the next folder
+            if k == len(folders) - 1:
+                raise
+    return source  # not reached
+
+
+def _folders() -> list[Path]:
+    """Where edited files go: the cache, else a private folder under the system's temp folder
+    (a deployment may ship a read-only cache; loading must still work)."""
     from ..models.fetch import cache_home
 
-    target = cache_home() / "edited" / f"{source.stem}.{key}{source.suffix.lower()}"
+    user = getattr(os, "getuid", lambda: "user")()
+    return [cache_home() / "edited", Path(tempfile.gettempdir()) / f"edgevision-{user}" / "edited"]
+
+
+def _edited_in(target: Path, source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Path:
     unchanged = target.with_suffix(".unchanged")  # marks a file none of whose layers qualified
     if target.is_file():  # written only after its edits succeeded (names checked)
         return target
@@ -58,6 +77,7 @@ def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None, 
     with FileLock(str(target.parent / f".{target.name}.lock")):
         if target.is_file() or unchanged.is_file():  # another process did the work while we waited
             return target if target.is_file() else source
+        tflite = source.suffix.lower() == ".tflite"
         data = _edit_tflite(source, names, subpixel) if tflite else prune_onnx(source, names)
         if data is None:
             unchanged.touch()
