@@ -102,10 +102,31 @@ void box_downsample(const BoxDownsampleJob& job) {
   }
 }
 
-// dst[k] = sum_t w[t] * src[k + t], t = 0 .. taps-1, in that order.
+// Both passes sum taps*weights in tap order per element. Four vectors run side by side: each
+// element's sum is a chain of `taps` dependent adds, so one vector at a time would wait on the
+// add latency (the blur ran 3-4x slower).
 template <class V>
 void convolve_flat(const float* src, float* dst, const float* w, int taps, int k_begin, int k_end) {
-  for (int k = k_begin; k < k_end; k += V::kLanes) {
+  constexpr int L = V::kLanes;
+  int k = k_begin;
+  for (; k + 4 * L <= k_end; k += 4 * L) {
+    const auto w0 = V::set1(w[0]);
+    auto a0 = V::mul(V::load(src + k), w0), a1 = V::mul(V::load(src + k + L), w0);
+    auto a2 = V::mul(V::load(src + k + 2 * L), w0), a3 = V::mul(V::load(src + k + 3 * L), w0);
+    for (int t = 1; t < taps; ++t) {
+      const auto wt = V::set1(w[t]);
+      const float* p = src + k + t;
+      a0 = V::add(a0, V::mul(V::load(p), wt));
+      a1 = V::add(a1, V::mul(V::load(p + L), wt));
+      a2 = V::add(a2, V::mul(V::load(p + 2 * L), wt));
+      a3 = V::add(a3, V::mul(V::load(p + 3 * L), wt));
+    }
+    V::store(dst + k, a0);
+    V::store(dst + k + L, a1);
+    V::store(dst + k + 2 * L, a2);
+    V::store(dst + k + 3 * L, a3);
+  }
+  for (; k < k_end; k += L) {
     auto acc = V::mul(V::load(src + k), V::set1(w[0]));
     for (int t = 1; t < taps; ++t) acc = V::add(acc, V::mul(V::load(src + k + t), V::set1(w[t])));
     V::store(dst + k, acc);
@@ -115,7 +136,27 @@ void convolve_flat(const float* src, float* dst, const float* w, int taps, int k
 // Vertical pass: dst[k] = sum_t w[t] * rows[t][k].
 template <class V>
 void convolve_rows(const float* const* rows, const float* w, int taps, float* dst, int k_begin, int k_end) {
-  for (int k = k_begin; k < k_end; k += V::kLanes) {
+  constexpr int L = V::kLanes;
+  int k = k_begin;
+  for (; k + 4 * L <= k_end; k += 4 * L) {
+    const auto w0 = V::set1(w[0]);
+    const float* r0 = rows[0] + k;
+    auto a0 = V::mul(V::load(r0), w0), a1 = V::mul(V::load(r0 + L), w0);
+    auto a2 = V::mul(V::load(r0 + 2 * L), w0), a3 = V::mul(V::load(r0 + 3 * L), w0);
+    for (int t = 1; t < taps; ++t) {
+      const auto wt = V::set1(w[t]);
+      const float* p = rows[t] + k;
+      a0 = V::add(a0, V::mul(V::load(p), wt));
+      a1 = V::add(a1, V::mul(V::load(p + L), wt));
+      a2 = V::add(a2, V::mul(V::load(p + 2 * L), wt));
+      a3 = V::add(a3, V::mul(V::load(p + 3 * L), wt));
+    }
+    V::store(dst + k, a0);
+    V::store(dst + k + L, a1);
+    V::store(dst + k + 2 * L, a2);
+    V::store(dst + k + 3 * L, a3);
+  }
+  for (; k < k_end; k += L) {
     auto acc = V::mul(V::load(rows[0] + k), V::set1(w[0]));
     for (int t = 1; t < taps; ++t) acc = V::add(acc, V::mul(V::load(rows[t] + k), V::set1(w[t])));
     V::store(dst + k, acc);
