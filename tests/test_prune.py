@@ -70,6 +70,19 @@ def test_pruned_file_is_written_once_and_reused(scratch_home, two_heads_tflite):
     assert first.parent == scratch_home / "edited" and first.is_file()
 
 
+def test_concurrent_loads_write_the_edited_file_once(scratch_home, two_heads_tflite, rng):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(lambda _: runtime.load(two_heads_tflite, outputs=["kept"]), range(8)))
+    assert len({m.edited_path for m in models}) == 1
+    written = sorted(p.name for p in (scratch_home / "edited").iterdir() if p.suffix != ".lock")
+    assert written == [Path(models[0].edited_path).name]  # no partial files left behind
+    x = rng.uniform(-3, 3, (1, 4)).astype(np.float32)
+    for model in models:
+        np.testing.assert_array_equal(model.run([x])[0], (x + A) * B)
+
+
 def test_read_only_cache_falls_back_to_a_temp_folder(tmp_path, monkeypatch, two_heads_tflite, rng):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache should be")  # mkdir under it fails, even as root
