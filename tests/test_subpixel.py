@@ -41,7 +41,8 @@ def transpose_conv_model(path, rng, *, kernel: int, stride: int, activation: int
     weights = rng.normal(size=(c_out, kernel, kernel, c_in)).astype(np.float32)
     bias = rng.normal(size=c_out).astype(np.float32) if with_bias else np.zeros(c_out, np.float32)
     tensors = [T("shape", [4], np.int32, np.array([1, out_h, out_w, c_out], np.int32)),
-               T("weights", weights.shape, data=weights), T("input", [1, h, w, c_in]), T("output", [1, out_h, out_w, c_out])]
+               T("weights", weights.shape, data=weights), T("input", [1, h, w, c_in]),
+               T("output", [1, out_h, out_w, c_out])]
     inputs = [0, 1, 2]
     if with_bias:
         tensors.append(T("bias", [c_out], data=bias))

@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 
 from .prune import check_names, prune_onnx, prune_tflite
 
-EDITS_VERSION = "2"  # part of the cache key: bump when an edit's output changes
+EDITS_VERSION = "3"  # part of the cache key: bump when an edit's output changes
 
 # path -> (size, mtime_ns, value), this process: the file's sha256; whether it has a subpixel candidate
 _digests: dict[str, tuple[int, int, str]] = {}
