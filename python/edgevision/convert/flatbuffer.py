@@ -108,24 +108,29 @@ def read_tflite(path: os.PathLike | str) -> TFLiteGraph:
     builtin_names = {v: k for k, v in vars(s.BuiltinOperator).items() if not k.startswith("_")}
     tensors = tuple(_tensor(k, t, model, data, type_names) for k, t in enumerate(graph.tensors or []))
     operators = tuple(_operator(k, op, model, builtin_names) for k, op in enumerate(graph.operators or []))
-    return TFLiteGraph(str(path), tensors, operators, _ints(graph.inputs), _ints(graph.outputs))
+    return TFLiteGraph(str(path), tensors, operators, schema_ints(graph.inputs), schema_ints(graph.outputs))
 
 
-def _ints(values: Any) -> tuple[int, ...]:
-    return () if values is None else tuple(int(v) for v in values)
+def schema_ints(values: Any, keep_missing: bool = True) -> tuple[int, ...]:
+    """A schema object's index list as ints (None: empty); ``keep_missing=False`` drops the -1
+    that marks an omitted optional input."""
+    if values is None:
+        return ()
+    return tuple(int(v) for v in values if keep_missing or int(v) >= 0)
 
 
-def _name(raw: Any) -> str:
+def schema_text(raw: Any) -> str:
+    """A schema object's string field (bytes) as str."""
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
 
 
 def _tensor(index: int, t: Any, model: Any, file_bytes: bytes, type_names: dict[int, str]) -> Tensor:
-    name = _name(t.name) or f"tensor_{index}"
+    name = schema_text(t.name) or f"tensor_{index}"
     type_name = type_names.get(t.type, str(t.type))
     if type_name not in _DTYPES:
         raise ValueError(f"tensor {index} ({name!r}) has type {type_name}, which the converter does not handle")
     dtype = np.dtype(_DTYPES[type_name])
-    shape = _ints(t.shape)
+    shape = schema_ints(t.shape)
     raw = _buffer_bytes(model.buffers[t.buffer], file_bytes) if model.buffers and t.buffer < len(model.buffers) else b""
     data = None
     if raw:
@@ -161,6 +166,7 @@ def _operator(index: int, op: Any, model: Any, builtin_names: dict[int, str]) ->
     name = builtin_names.get(builtin, f"BUILTIN_{builtin}")
     custom = name == "CUSTOM"
     if custom:
-        name = _name(code.customCode) or "(unnamed custom op)"
+        name = schema_text(code.customCode) or "(unnamed custom op)"
     custom_options = b"" if op.customOptions is None else np.asarray(op.customOptions, np.uint8).tobytes()
-    return Operator(index, name, custom, _ints(op.inputs), _ints(op.outputs), op.builtinOptions, custom_options)
+    return Operator(index, name, custom, schema_ints(op.inputs), schema_ints(op.outputs), op.builtinOptions,
+                    custom_options)

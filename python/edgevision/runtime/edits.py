@@ -46,23 +46,20 @@ def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None, 
               "subpixel" if subpixel else ""]
     key = hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:20]
     name = f"{source.stem}.{key}{source.suffix.lower()}"
-    folders = _folders()
-    for k, folder in enumerate(folders):
-        try:
-            return _edited_in(folder / name, source, names, subpixel)
-        except OSError:  # a read-only cache: the next folder
-            if k == len(folders) - 1:
-                raise
-    return source  # not reached
+    cache, fallback = _folders()
+    try:
+        return _edited_in(cache / name, source, names, subpixel)
+    except OSError:  # a read-only cache
+        return _edited_in(fallback / name, source, names, subpixel)
 
 
-def _folders() -> list[Path]:
+def _folders() -> tuple[Path, Path]:
     """Where edited files go: the cache, else a private folder under the system's temp folder
     (a deployment may ship a read-only cache; loading must still work)."""
     from ..models.fetch import cache_home
 
     user = getattr(os, "getuid", lambda: "user")()
-    return [cache_home() / "edited", Path(tempfile.gettempdir()) / f"edgevision-{user}" / "edited"]
+    return cache_home() / "edited", Path(tempfile.gettempdir()) / f"edgevision-{user}" / "edited"
 
 
 def _edited_in(target: Path, source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Path:

@@ -15,6 +15,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from ..convert.flatbuffer import schema_ints, schema_text
+
 
 def check_names(outputs: Any) -> tuple[str, ...]:
     """``outputs`` as a tuple of distinct names; TypeError/ValueError otherwise."""
@@ -41,14 +43,16 @@ def prune_tflite(model: Any, outputs: Optional[Sequence[str]] = None) -> None:
     """Reduce the main graph of ``model`` (a ``ModelT``) to ``outputs`` (all when None) and
     the operators they need, in place."""
     graph = model.subgraphs[0]
-    names = [_text(t.name) for t in graph.tensors]
+    names = [schema_text(t.name) for t in graph.tensors]
     if outputs is not None:
         _check_known(outputs, [names[index] for index in graph.outputs])
     kept = [int(index) for index in graph.outputs if outputs is None or names[index] in outputs]
-    producer = {int(t): k for k, op in enumerate(graph.operators) for t in _indices(op.outputs)}
-    needed = _ancestors(kept, producer, lambda k: _indices(graph.operators[k].inputs))
+    reads = [schema_ints(op.inputs, keep_missing=False) for op in graph.operators]
+    writes = [schema_ints(op.outputs, keep_missing=False) for op in graph.operators]
+    producer = {t: k for k, tensors in enumerate(writes) for t in tensors}
+    needed = _ancestors(kept, producer, lambda k: reads[k])
     # Operators without outputs act only through side effects (variables): always kept.
-    graph.operators = [op for k, op in enumerate(graph.operators) if k in needed or not _indices(op.outputs)]
+    graph.operators = [op for k, op in enumerate(graph.operators) if k in needed or not writes[k]]
     graph.outputs = np.asarray(kept, np.int32)
     for signature in model.signatureDefs or []:
         if signature.subgraphIndex == 0 and signature.outputs:
@@ -101,11 +105,3 @@ def _node_reads(node: Any) -> list[str]:
             for inner in graph.node:
                 names.extend(_node_reads(inner))
     return names
-
-
-def _indices(values: Any) -> list[int]:
-    return [] if values is None else [int(v) for v in values if int(v) >= 0]
-
-
-def _text(raw: Any) -> str:
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")

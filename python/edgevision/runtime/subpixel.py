@@ -21,14 +21,14 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..convert.flatbuffer import schema, schema_ints, schema_text
+
 _CUSTOM_NAME = b"Convolution2DTransposeBias"
 
 
 def has_candidates(data: bytes) -> bool:
     """Whether the TFLite file ``data`` uses a transposed convolution (a quick look at its
     operator codes, without unpacking the graph)."""
-    from ..convert.flatbuffer import schema
-
     s = schema()
     try:
         model = s.Model.GetRootAs(data, 0)
@@ -45,9 +45,9 @@ def has_candidates(data: bytes) -> bool:
 def rewrite(model: Any) -> int:
     """Rewrite every eligible transposed convolution of ``model``'s main graph in place;
     returns how many. The weights they no longer read stay (pruning drops their producers)."""
-    s = _schema()
+    s = schema()
     graph = model.subgraphs[0]
-    producers = {int(t): op for op in graph.operators for t in _ints(op.outputs)}
+    producers = {int(t): op for op in graph.operators for t in schema_ints(op.outputs, keep_missing=False)}
     rewritten: list[Any] = []
     count = 0
     for op in graph.operators:
@@ -65,7 +65,7 @@ def _layer(model, graph, op, producers, s) -> Optional[dict]:
     """The pieces of an eligible transposed convolution, or None."""
     code = model.operatorCodes[op.opcodeIndex]
     builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
-    inputs = _ints(op.inputs, keep_missing=True)
+    inputs = schema_ints(op.inputs)
     if code.customCode == _CUSTOM_NAME:
         if op.customOptions is None or len(op.customOptions) < 12 or len(inputs) < 3:
             return None
@@ -79,7 +79,7 @@ def _layer(model, graph, op, producers, s) -> Optional[dict]:
         activation = int(getattr(options, "fusedActivationFunction", 0) or 0)
     else:
         return None
-    outputs = _ints(op.outputs)
+    outputs = schema_ints(op.outputs, keep_missing=False)
     if len(outputs) != 1 or source < 0 or weights < 0:
         return None
     kernel = _float_constant(model, graph, weights, producers, s)
@@ -109,7 +109,7 @@ def _subpixel_ops(model, graph, layer, s) -> list[Any]:
     # Conv channel (dy*block + dx)*O + o holds W[o, dy, dx, :]: DEPTH_TO_SPACE's order.
     weights = kernel.transpose(1, 2, 0, 3).reshape(block * block * channels_out, 1, 1, channels_in)
     bias = np.tile(layer["bias"], block * block).astype(np.float32)
-    name = _text(graph.tensors[layer["output"]].name)
+    name = schema_text(graph.tensors[layer["output"]].name)
     w = _add_tensor(model, graph, f"{name}/subpixel_weights", weights.shape, weights, s)
     b = _add_tensor(model, graph, f"{name}/subpixel_bias", bias.shape, bias, s)
     # A 1x1 kernel with stride 1 is already a 1x1 convolution: no shuffle.
@@ -148,11 +148,11 @@ def _float_constant(model, graph, index: int, producers, s) -> Optional[np.ndarr
         if stored.type != s.TensorType.FLOAT16 or producers.get(int(op.inputs[0])) is not None:
             return None
         raw = _buffer(model, stored)
-        return None if raw is None else np.frombuffer(raw, "<f2").astype(np.float32).reshape(_ints(stored.shape))
+        return None if raw is None else np.frombuffer(raw, "<f2").astype(np.float32).reshape(tuple(stored.shape))
     if tensor.type != s.TensorType.FLOAT32:
         return None
     raw = _buffer(model, tensor)
-    return None if raw is None else np.frombuffer(raw, "<f4").astype(np.float32).reshape(_ints(tensor.shape))
+    return None if raw is None else np.frombuffer(raw, "<f4").astype(np.float32).reshape(tuple(tensor.shape))
 
 
 def _buffer(model, tensor) -> Optional[bytes]:
@@ -195,19 +195,3 @@ def _opcode(model, builtin: int, s) -> int:
     code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
     model.operatorCodes.append(code)
     return len(model.operatorCodes) - 1
-
-
-def _ints(values: Any, keep_missing: bool = False) -> list[int]:
-    if values is None:
-        return []
-    return [int(v) for v in values if keep_missing or int(v) >= 0]
-
-
-def _text(raw: Any) -> str:
-    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
-
-
-def _schema():
-    from ..convert.flatbuffer import schema
-
-    return schema()
