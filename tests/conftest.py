@@ -18,6 +18,29 @@ settings.register_profile("edgevision", max_examples=50, deadline=None, print_bl
 settings.load_profile("edgevision")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_cache_home(tmp_path_factory):
+    """The tests build many small models, and loading one may write an edited copy into the
+    cache: those copies go to a folder of this session, not into the user's cache. Fetched
+    models (and their ONNX conversions) and the SAM 2 test export stay in the user's cache,
+    fetched or made once for every run."""
+    from edgevision import models
+
+    shared = models.cache_home()
+    home = tmp_path_factory.mktemp("edgevision-home")
+    try:
+        for folder in ("models", "test-cache"):
+            (shared / folder).mkdir(parents=True, exist_ok=True)
+            (home / folder).symlink_to(shared / folder, target_is_directory=True)
+    except OSError:  # no writable cache or no symlinks here: the tests use the cache as it is
+        yield shared
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EDGEVISION_HOME", str(home))
+        patch.setenv("EDGEVISION_TEST_CACHE", os.environ.get("EDGEVISION_TEST_CACHE") or str(shared / "test-cache"))
+        yield home
+
+
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     """512 x 512 x 3 RGB photo with sharp edges and smooth areas."""

@@ -100,6 +100,9 @@ def test_good_file_is_fetched_once(server, home):
     assert models.fetch(card) == path and models.is_cached(card)
     assert server.hits["/a.bin"] == 1
     assert leftovers(home) == ["thing.bin"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() makes files: a shared cache stays readable
 
 
 def test_wrong_checksum_is_an_error_and_leaves_nothing(server, home):

@@ -83,6 +83,44 @@ def test_concurrent_loads_write_the_edited_file_once(scratch_home, two_heads_tfl
         np.testing.assert_array_equal(model.run([x])[0], (x + A) * B)
 
 
+def test_edited_files_get_the_default_permissions(scratch_home, two_heads_tflite):
+    import os
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    model = runtime.load(two_heads_tflite, outputs=["kept"])
+    plain = scratch_home / "plain"
+    plain.write_bytes(b"")  # what open() gives under this process's umask
+    assert Path(model.edited_path).stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_unused_edited_files_are_deleted_when_the_next_is_written(scratch_home, two_heads_tflite):
+    import os
+    import time
+
+    from edgevision.runtime import edits
+
+    folder = scratch_home / "edited"
+    old_copy = Path(runtime.load(two_heads_tflite, outputs=["kept"]).edited_path)
+    recent_copy = Path(runtime.load(two_heads_tflite, outputs=["dropped"]).edited_path)
+    dead_partial = folder / ".gone.tflite.1234.part"
+    dead_partial.write_bytes(b"half a model")
+    month = (edits.UNUSED_DAYS + 1) * 86400
+    for path in (old_copy, dead_partial, folder / f".{old_copy.name}.lock"):
+        os.utime(path, (time.time() - month, time.time() - month))
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(recent_copy, (two_days_ago, two_days_ago))
+
+    assert Path(runtime.load(two_heads_tflite, outputs=["dropped"]).edited_path) == recent_copy
+    assert recent_copy.stat().st_mtime > two_days_ago + 86400  # a load marks its file used
+    assert old_copy.exists()  # nothing is deleted until a new file is written
+    newest = Path(runtime.load(two_heads_tflite, outputs=["kept", "dropped"]).edited_path)
+    left = {p.name for p in folder.iterdir()}
+    assert newest.name in left and recent_copy.name in left
+    assert not {old_copy.name, dead_partial.name, f".{old_copy.name}.lock"} & left
+    assert Path(runtime.load(two_heads_tflite, outputs=["kept"]).edited_path).is_file()  # made again
+
+
 def test_read_only_cache_falls_back_to_a_temp_folder(tmp_path, monkeypatch, two_heads_tflite, rng):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache should be")  # mkdir under it fails, even as root

@@ -128,7 +128,8 @@ def _speed(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="edgevision", description="On-device vision models with native kernels.")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the kernels on a built-in frame and print build info and timings")
+    demo = sub.add_parser("demo", help="pose, selfie segmentation and face landmarks on a built-in photo (annotated images "
+                          "and timings), then the kernels' timings on a built-in frame")
     demo.add_argument("--budget", type=float, default=0.3, help="seconds of timing per kernel (default 0.3)")
     demo.add_argument("--no-peers", action="store_true", help="skip the OpenCV/NumPy comparisons")
     demo.add_argument("--out-dir", default=".", help="where the result images go (default .)")

@@ -11,12 +11,12 @@ use.
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Union
 
 from ..models import ModelCard, all_cards, card, fetch, local_path
+from ..models.cache_files import partial_file
 from .converter import CONVERTER_VERSION, LAYOUTS, META_CONVERTER, META_LAYOUT, META_SOURCE_SHA256, metadata
 
 _checked: dict[str, tuple[int, int]] = {}  # path -> (size, mtime_ns) found current in this process
@@ -48,7 +48,7 @@ def converted(model: Union[str, ModelCard], *, layout: str = "nhwc") -> Path:
             return target
         from .converter import tflite_to_onnx
 
-        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        fd, partial = partial_file(target)
         os.close(fd)
         try:
             tflite_to_onnx(source, partial, layout=layout)

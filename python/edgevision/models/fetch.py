@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator, Optional, Union
 
+from .cache_files import partial_file, stale_partials
 from .cards import ModelCard, Source, all_cards, card
 
 CHUNK = 1 << 20
@@ -168,8 +169,7 @@ class _Sink:
 
 @contextmanager
 def _partial(target: Path, c: ModelCard) -> Iterator[_Sink]:
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(name)
+    fd, tmp = partial_file(target)
     try:
         with os.fdopen(fd, "wb") as f:
             sink = _Sink(f, tmp)
@@ -187,7 +187,7 @@ def _partial(target: Path, c: ModelCard) -> Iterator[_Sink]:
 
 def _remove_stale(target: Path) -> None:
     """Partial files of killed processes (we hold the lock, so none is being written) and a bad file."""
-    for stale in target.parent.glob(f".{target.name}.*.part"):
+    for stale in stale_partials(target):
         stale.unlink(missing_ok=True)
     target.unlink(missing_ok=True)
 

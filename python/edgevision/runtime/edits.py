@@ -7,7 +7,8 @@
 An edited file is written once into the cache (``<cache>/edited/``; a private folder under the
 system's temp folder when the cache is read-only), named by the source's sha256 and the edits,
 under a file lock and renamed into place like fetched files; later loads find it there. When
-no edit applies, the source file is used as it is.
+no edit applies, the source file is used as it is. Edited files are derived data: one unused for
+``UNUSED_DAYS`` is deleted when the next file is written there (a load marks its file used).
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..models.cache_files import partial_file
 from .prune import check_names, prune_onnx, prune_tflite
 
 EDITS_VERSION = "3"  # part of the cache key: bump when an edit's output changes
+UNUSED_DAYS = 30  # edited files (and their locks, markers, partial files) unused this long are deleted
+_DAY_S = 86400.0
 
 # path -> (size, mtime_ns, value), this process: the file's sha256; whether it has a subpixel candidate
 _digests: dict[str, tuple[int, int, str]] = {}
@@ -64,9 +69,9 @@ def _folders() -> tuple[Path, Path]:
 
 def _edited_in(target: Path, source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Path:
     unchanged = target.with_suffix(".unchanged")  # marks a file none of whose layers qualified
-    if target.is_file():  # written only after its edits succeeded (names checked)
+    if _use(target):  # written only after its edits succeeded (names checked)
         return target
-    if unchanged.is_file():
+    if _use(unchanged):
         return source
     target.parent.mkdir(parents=True, exist_ok=True)
     from filelock import FileLock
@@ -78,15 +83,48 @@ def _edited_in(target: Path, source: Path, names: Optional[Sequence[str]], subpi
         data = _edit_tflite(source, names, subpixel) if tflite else prune_onnx(source, names)
         if data is None:
             unchanged.touch()
+            _delete_unused(target.parent)
             return source
-        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        fd, partial = partial_file(target)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.replace(partial, target)
         finally:
             Path(partial).unlink(missing_ok=True)
+    _delete_unused(target.parent)
     return target
+
+
+def _use(path: Path) -> bool:
+    """True if ``path`` exists; marks it used (its mtime, refreshed at most daily)."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return False
+    if time.time() - mtime > _DAY_S:
+        try:
+            os.utime(path)
+        except OSError:  # a read-only cache: it is kept, nothing here deletes from it
+            pass
+    return True
+
+
+def _delete_unused(folder: Path) -> None:
+    """Deletes what nobody used for UNUSED_DAYS: edited files, markers, locks, partial files of
+    killed processes. (A lock deleted while held costs at most a second process editing the same
+    file; both write identical bytes and rename atomically.)"""
+    oldest = time.time() - UNUSED_DAYS * _DAY_S
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < oldest:
+                os.unlink(entry.path)
+        except OSError:  # gone already, or not ours to delete
+            pass
 
 
 def _edit_tflite(source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Optional[bytes]:
