@@ -131,6 +131,29 @@ def test_read_only_cache_falls_back_to_a_temp_folder(tmp_path, monkeypatch, two_
     assert Path(model.edited_path).is_relative_to(tmp_path / "tmp")
     x = rng.uniform(-3, 3, (1, 4)).astype(np.float32)
     np.testing.assert_array_equal(model.run([x])[0], (x + A) * B)
+    private = Path(model.edited_path).parent.parent
+    assert private.parent == tmp_path / "tmp" and private.stat().st_mode & 0o777 == 0o700  # shared /tmp: ours alone
+
+
+def test_temp_folder_of_another_user_is_refused(tmp_path, monkeypatch, two_heads_tflite):
+    import os
+
+    if not hasattr(os, "getuid"):
+        pytest.skip("POSIX owners")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache should be")
+    monkeypatch.setenv("EDGEVISION_HOME", str(blocked))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    planted = tmp_path / f"edgevision-{os.getuid()}"
+    planted.mkdir(mode=0o777)
+    if os.getuid() == 0:
+        os.chown(planted, 65534, 65534)  # someone else's
+    else:
+        planted.rmdir()
+        (tmp_path / "elsewhere").mkdir()
+        planted.symlink_to(tmp_path / "elsewhere")  # a link planted by someone: not our folder either
+    with pytest.raises(OSError, match="not a folder of this user"):
+        runtime.load(two_heads_tflite, outputs=["kept"])
 
 
 @pytest.mark.parametrize("outputs, error, words", [

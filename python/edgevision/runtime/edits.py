@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 import threading
 import time
@@ -51,20 +52,27 @@ def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None, 
               "subpixel" if subpixel else ""]
     key = hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:20]
     name = f"{source.stem}.{key}{source.suffix.lower()}"
-    cache, fallback = _folders()
-    try:
-        return _edited_in(cache / name, source, names, subpixel)
-    except OSError:  # a read-only cache
-        return _edited_in(fallback / name, source, names, subpixel)
-
-
-def _folders() -> tuple[Path, Path]:
-    """Where edited files go: the cache, else a private folder under the system's temp folder
-    (a deployment may ship a read-only cache; loading must still work)."""
     from ..models.fetch import cache_home
 
+    try:
+        return _edited_in(cache_home() / "edited" / name, source, names, subpixel)
+    except OSError:  # a read-only cache (a deployment may ship one): loading must still work
+        return _edited_in(_private_temp_folder() / "edited" / name, source, names, subpixel)
+
+
+def _private_temp_folder() -> Path:
+    """This user's folder under the system's temp folder, readable by this user alone (the
+    edited copies of a user's models are theirs), refused if someone else owns it."""
     user = getattr(os, "getuid", lambda: "user")()
-    return cache_home() / "edited", Path(tempfile.gettempdir()) / f"edgevision-{user}" / "edited"
+    folder = Path(tempfile.gettempdir()) / f"edgevision-{user}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if hasattr(os, "getuid"):
+        status = folder.lstat()  # the folder itself, not where a planted symlink points
+        if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():
+            raise OSError(f"cannot write edited model files: {folder} is not a folder of this user")
+        if status.st_mode & 0o077:
+            folder.chmod(0o700)
+    return folder
 
 
 def _edited_in(target: Path, source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Path:
