@@ -135,11 +135,27 @@ def test_read_only_cache_falls_back_to_a_temp_folder(tmp_path, monkeypatch, two_
     assert private.parent == tmp_path / "tmp" and private.stat().st_mode & 0o777 == 0o700  # shared /tmp: ours alone
 
 
-def test_temp_folder_of_another_user_is_refused(tmp_path, monkeypatch, two_heads_tflite):
+@pytest.mark.skipif(not hasattr(__import__("os"), "memfd_create"), reason="in-memory files are Linux's memfd")
+@pytest.mark.parametrize("suffix", [".tflite", ".onnx"])
+def test_no_writable_folder_edits_in_memory(tmp_path, monkeypatch, two_heads_tflite, rng, suffix):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache and the temp folder should be")
+    monkeypatch.setenv("EDGEVISION_HOME", str(blocked))
+    monkeypatch.setattr("tempfile.tempdir", str(blocked))  # a read-only container
+    source = two_heads_tflite if suffix == ".tflite" else _two_heads_onnx(tmp_path / "two_heads.onnx")
+    model = runtime.load(source, outputs=["kept"])
+    assert model.edited_path.startswith("/proc/self/fd/") and model.path == str(source)
+    assert [o.name for o in model.outputs] == ["kept"]
+    x = rng.uniform(-3, 3, (1, 4)).astype(np.float32)
+    np.testing.assert_array_equal(model.run([x])[0], (x + A) * B)
+    assert runtime.load(source, outputs=["kept"]).edited_path == model.edited_path  # made once
+
+
+def test_temp_folder_of_another_user_is_not_used(tmp_path, monkeypatch, two_heads_tflite, rng):
     import os
 
-    if not hasattr(os, "getuid"):
-        pytest.skip("POSIX owners")
+    if not hasattr(os, "memfd_create"):
+        pytest.skip("the fallback after it is Linux's memfd")
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache should be")
     monkeypatch.setenv("EDGEVISION_HOME", str(blocked))
@@ -152,8 +168,11 @@ def test_temp_folder_of_another_user_is_refused(tmp_path, monkeypatch, two_heads
         planted.rmdir()
         (tmp_path / "elsewhere").mkdir()
         planted.symlink_to(tmp_path / "elsewhere")  # a link planted by someone: not our folder either
-    with pytest.raises(OSError, match="not a folder of this user"):
-        runtime.load(two_heads_tflite, outputs=["kept"])
+    model = runtime.load(two_heads_tflite, outputs=["kept"])
+    assert model.edited_path.startswith("/proc/self/fd/")  # in memory, not in their folder
+    assert not any(planted.iterdir())
+    x = rng.uniform(-3, 3, (1, 4)).astype(np.float32)
+    np.testing.assert_array_equal(model.run([x])[0], (x + A) * B)
 
 
 @pytest.mark.parametrize("outputs, error, words", [
@@ -169,8 +188,10 @@ def test_bad_outputs_are_named(scratch_home, two_heads_tflite, outputs, error, w
     assert words in str(info.value)
 
 
-def test_onnx_keeps_only_what_the_kept_output_needs(scratch_home, tmp_path, rng):
+def _two_heads_onnx(path: Path) -> Path:
+    """The ONNX twin of two_heads_tflite, with one more initializer ("c") for the dropped head only."""
     onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper, numpy_helper
 
     graph = helper.make_graph(
@@ -180,10 +201,14 @@ def test_onnx_keeps_only_what_the_kept_output_needs(scratch_home, tmp_path, rng)
         [helper.make_tensor_value_info("kept", TensorProto.FLOAT, [1, 4]),
          helper.make_tensor_value_info("dropped", TensorProto.FLOAT, [1, 4])],
         [numpy_helper.from_array(A, "a"), numpy_helper.from_array(B, "b"), numpy_helper.from_array(B * 3, "c")])
-    path = tmp_path / "two_heads.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path)
-    pytest.importorskip("onnxruntime")
+    return path
 
+
+def test_onnx_keeps_only_what_the_kept_output_needs(scratch_home, tmp_path, rng):
+    import onnx
+
+    path = _two_heads_onnx(tmp_path / "two_heads.onnx")
     model = runtime.load(path, outputs=["kept"])
     assert [o.name for o in model.outputs] == ["kept"]
     saved = onnx.load(model.edited_path)

@@ -5,10 +5,11 @@
   convolution + DEPTH_TO_SPACE (:mod:`.subpixel`).
 
 An edited file is written once into the cache (``<cache>/edited/``; a private folder under the
-system's temp folder when the cache is read-only), named by the source's sha256 and the edits,
-under a file lock and renamed into place like fetched files; later loads find it there. When
-no edit applies, the source file is used as it is. Edited files are derived data: one unused for
-``UNUSED_DAYS`` is deleted when the next file is written there (a load marks its file used).
+system's temp folder when the cache is read-only; an in-memory file, on Linux, when neither is
+writable), named by the source's sha256 and the edits, under a file lock and renamed into place
+like fetched files; later loads find it there. When no edit applies, the source file is used
+as it is. Edited files are derived data: one unused for ``UNUSED_DAYS`` is deleted when the
+next file is written there (a load marks its file used).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _DAY_S = 86400.0
 # path -> (size, mtime_ns, value), this process: the file's sha256; whether it has a subpixel candidate
 _digests: dict[str, tuple[int, int, str]] = {}
 _has_candidates: dict[str, tuple[int, int, bool]] = {}
+_memory_files: dict[str, Path] = {}  # edited file name -> its in-memory file, when no folder is writable
 _lock = threading.Lock()
 
 
@@ -57,7 +59,44 @@ def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None, 
     try:
         return _edited_in(cache_home() / "edited" / name, source, names, subpixel)
     except OSError:  # a read-only cache (a deployment may ship one): loading must still work
+        pass
+    try:
         return _edited_in(_private_temp_folder() / "edited" / name, source, names, subpixel)
+    except OSError as error:  # a read-only temp folder too (a hardened container)
+        return _in_memory(name, source, names, subpixel, error)
+
+
+def _in_memory(name: str, source: Path, names: Optional[Sequence[str]], subpixel: bool, why: OSError) -> Path:
+    """The edited file as an anonymous in-memory file (Linux ``memfd``; its ``/proc/self/fd``
+    path opens like any file), kept for the process's lifetime and shared by later loads."""
+    with _lock:
+        if name in _memory_files:
+            return _memory_files[name]
+    if not hasattr(os, "memfd_create"):
+        raise OSError(f"no writable folder for edited model files ({why}); set EDGEVISION_HOME to a writable "
+                      "folder") from why
+    data = _edit(source, names, subpixel)
+    if data is None:
+        return source
+    fd = os.memfd_create(name, getattr(os, "MFD_CLOEXEC", 0))
+    with _lock:
+        if name in _memory_files:  # another thread made it meanwhile
+            os.close(fd)
+            return _memory_files[name]
+        try:
+            _write_all(fd, data)
+        except OSError:
+            os.close(fd)
+            raise
+        path = Path(f"/proc/self/fd/{fd}")
+        _memory_files[name] = path  # the descriptor stays open: the path stays valid
+        return path
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)  # os.write may write less than asked
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _private_temp_folder() -> Path:
@@ -87,8 +126,7 @@ def _edited_in(target: Path, source: Path, names: Optional[Sequence[str]], subpi
     with FileLock(str(target.parent / f".{target.name}.lock")):
         if target.is_file() or unchanged.is_file():  # another process did the work while we waited
             return target if target.is_file() else source
-        tflite = source.suffix.lower() == ".tflite"
-        data = _edit_tflite(source, names, subpixel) if tflite else prune_onnx(source, names)
+        data = _edit(source, names, subpixel)
         if data is None:
             unchanged.touch()
             _delete_unused(target.parent)
@@ -133,6 +171,13 @@ def _delete_unused(folder: Path) -> None:
                 os.unlink(entry.path)
         except OSError:  # gone already, or not ours to delete
             pass
+
+
+def _edit(source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Optional[bytes]:
+    """The edited file's bytes, or None when there was nothing to edit."""
+    if source.suffix.lower() == ".tflite":
+        return _edit_tflite(source, names, subpixel)
+    return prune_onnx(source, names)
 
 
 def _edit_tflite(source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Optional[bytes]:
