@@ -14,7 +14,6 @@ import pytest
 from edgevision import runtime
 from tflite_builders import Op, T, write
 
-pytest.importorskip("ai_edge_litert", reason="ai-edge-litert is a core dependency")
 
 A = np.array([1.0, -2.0, 3.0, 0.5], np.float32)
 B = np.array([2.0, 0.25, -1.0, 4.0], np.float32)

@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from model_builders import quantized_tflite
 
-pytest.importorskip("ai_edge_litert", reason="ai-edge-litert is a core dependency")
-
 
 def numpy_quantize(x, scale, zero_point, lo, hi, dtype):
     return np.clip(np.rint(x / np.float32(scale)) + zero_point, lo, hi).astype(dtype)

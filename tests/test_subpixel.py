@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tflite_builders import Op, T, options, write
 
-pytest.importorskip("ai_edge_litert", reason="ai-edge-litert is a core dependency")
 
 RELU, RELU6 = 1, 3  # TFLite's ActivationFunctionType
 

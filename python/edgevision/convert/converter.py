@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any, Optional
 
+from ..models.cache_files import file_sha256
 from .flatbuffer import TFLiteGraph, read_tflite
 from .layout import NATIVE, NCHW, Values, permute_shape
 from .ops import CHANNELS_FIRST, translator
@@ -50,7 +50,7 @@ def tflite_to_onnx(tflite_path: os.PathLike | str, onnx_path: Optional[os.PathLi
     model.metadata_props.extend([
         onnx.StringStringEntryProto(key=META_CONVERTER, value=CONVERTER_VERSION),
         onnx.StringStringEntryProto(key=META_SOURCE, value=Path(tflite_path).name),
-        onnx.StringStringEntryProto(key=META_SOURCE_SHA256, value=_sha256(Path(tflite_path))),
+        onnx.StringStringEntryProto(key=META_SOURCE_SHA256, value=file_sha256(tflite_path)),
         onnx.StringStringEntryProto(key=META_LAYOUT, value=layout),
     ])
     onnx.checker.check_model(model)
@@ -110,14 +110,6 @@ def onnx_module() -> Any:
 
         raise RuntimeNotInstalledError("The onnx package (the converter writes ONNX with it)", "onnx", "onnx") from e
     return onnx
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def metadata(model_or_path: Any) -> dict[str, str]:

@@ -159,10 +159,15 @@ def _buffer_bytes(buffer: Any, file_bytes: bytes) -> bytes:
     return b"" if buffer.data is None else np.asarray(buffer.data, np.uint8).tobytes()
 
 
+def builtin_code(code: Any) -> int:
+    """The builtin operator of a schema ``OperatorCodeT``: builtins past 127 fill only
+    ``builtinCode``, old files only ``deprecatedBuiltinCode``."""
+    return max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+
+
 def _operator(index: int, op: Any, model: Any, builtin_names: dict[int, str]) -> Operator:
     code = model.operatorCodes[op.opcodeIndex]
-    # Builtins past 127 only fill builtinCode; old files only deprecatedBuiltinCode.
-    builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+    builtin = builtin_code(code)
     name = builtin_names.get(builtin, f"BUILTIN_{builtin}")
     custom = name == "CUSTOM"
     if custom:

@@ -1,5 +1,6 @@
-"""Files written into the cache: created beside their target and renamed onto it when complete,
-with the permissions a plain ``open()`` would give them.
+"""Files of the cache: their sha256 (how every cached file is keyed or verified), and new files
+created beside their target and renamed onto it when complete, with the permissions a plain
+``open()`` would give them.
 
 ``tempfile.mkstemp`` creates files readable by their owner only (0600). A cache shared by
 several users (a fleet image populated by root and read by a service account, say) would then
@@ -8,14 +9,24 @@ hold model files the others cannot open, so every cache writer goes through :fun
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["partial_file", "stale_partials"]
+__all__ = ["file_sha256", "partial_file", "stale_partials"]
 
 _umask_lock = threading.Lock()
+
+
+def file_sha256(path: os.PathLike | str) -> str:
+    """The hex sha256 of a file's bytes, read in 1 MB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def partial_file(target: Path) -> tuple[int, Path]:

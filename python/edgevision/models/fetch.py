@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator, Optional, Union
 
-from .cache_files import partial_file, stale_partials
+from .cache_files import file_sha256, partial_file, stale_partials
 from .cards import ModelCard, Source, all_cards, card
 
 CHUNK = 1 << 20
@@ -137,19 +137,11 @@ def _good(path: Path, c: ModelCard) -> bool:
     with _verified_lock:
         if _verified.get(str(path)) == key:
             return True
-    if _sha256_file(path) != c.sha256:
+    if file_sha256(path) != c.sha256:
         return False
     with _verified_lock:
         _verified[str(path)] = key
     return True
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _Sink:

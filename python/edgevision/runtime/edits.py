@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..models.cache_files import partial_file
+from ..models.cache_files import file_sha256, partial_file
 from .prune import check_names, prune_onnx, prune_tflite
 
 EDITS_VERSION = "3"  # part of the cache key: bump when an edit's output changes
@@ -209,24 +209,17 @@ def _has_subpixel_candidates(source: Path) -> bool:
 
 
 def _sha256(path: Path) -> str:
-    def digest() -> str:
-        hasher = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                hasher.update(chunk)
-        return hasher.hexdigest()
-
-    return _per_file(_digests, path, digest)
+    return _per_file(_digests, path, lambda: file_sha256(path))
 
 
 def _per_file(memo: dict, path: Path, compute):
     """``compute()`` for ``path``, remembered in ``memo`` while its size and mtime stay."""
-    stat = path.stat()
+    status = path.stat()
     with _lock:
         known = memo.get(str(path))
-    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+    if known is not None and known[:2] == (status.st_size, status.st_mtime_ns):
         return known[2]
     value = compute()
     with _lock:
-        memo[str(path)] = (stat.st_size, stat.st_mtime_ns, value)
+        memo[str(path)] = (status.st_size, status.st_mtime_ns, value)
     return value

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..convert.flatbuffer import schema, schema_ints, schema_text
+from ..convert.flatbuffer import builtin_code, schema, schema_ints, schema_text
 
 _CUSTOM_NAME = b"Convolution2DTransposeBias"
 
@@ -64,7 +64,7 @@ def rewrite(model: Any) -> int:
 def _layer(model, graph, op, producers, s) -> Optional[dict]:
     """The pieces of an eligible transposed convolution, or None."""
     code = model.operatorCodes[op.opcodeIndex]
-    builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
+    builtin = builtin_code(code)
     inputs = schema_ints(op.inputs)
     if code.customCode == _CUSTOM_NAME:
         if op.customOptions is None or len(op.customOptions) < 12 or len(inputs) < 3:
@@ -142,7 +142,7 @@ def _float_constant(model, graph, index: int, producers, s) -> Optional[np.ndarr
     op = producers.get(index)
     if op is not None:
         code = model.operatorCodes[op.opcodeIndex]
-        if max(int(code.builtinCode), int(code.deprecatedBuiltinCode)) != s.BuiltinOperator.DEQUANTIZE:
+        if builtin_code(code) != s.BuiltinOperator.DEQUANTIZE:
             return None
         stored = graph.tensors[int(op.inputs[0])]
         if stored.type != s.TensorType.FLOAT16 or producers.get(int(op.inputs[0])) is not None:
@@ -189,7 +189,7 @@ def _empty_buffer(model, s) -> int:
 
 def _opcode(model, builtin: int, s) -> int:
     for k, code in enumerate(model.operatorCodes):
-        if max(int(code.builtinCode), int(code.deprecatedBuiltinCode)) == builtin and not code.customCode:
+        if builtin_code(code) == builtin and not code.customCode:
             return k
     code = s.OperatorCodeT()
     code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 1
