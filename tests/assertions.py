@@ -31,6 +31,22 @@ def assert_max_diff(got, expected, tol, context=""):
         )
 
 
+def assert_near_opencv(got, opencv, exact, tol, exact_tol, context=""):
+    """Every element within ``tol`` of OpenCV's result or, where this build of OpenCV lands
+    further than that from the exact value (its aarch64 NEON resize rounds more coarsely than
+    the x86 one), within ``exact_tol`` of ``exact``, the float64 reference."""
+    got64, exp64, diff = _diff(got, opencv, context)
+    exact_diff = np.abs(got64 - np.asarray(exact, np.float64))
+    bad = (diff > tol) & (exact_diff > exact_tol)
+    if bad.any():
+        worst = np.unravel_index(np.argmax(np.where(bad, exact_diff, -1.0)), diff.shape)
+        raise AssertionError(
+            f"{context}: {int(bad.sum())} of {diff.size} elements neither within {tol:.6g} of OpenCV nor within "
+            f"{exact_tol:.6g} of the exact value; worst at {tuple(int(i) for i in worst)}: got {got64[worst]!r}, "
+            f"OpenCV {exp64[worst]!r}, exact {float(np.asarray(exact)[worst])!r}"
+        )
+
+
 def assert_mean_diff(got, expected, tol, context=""):
     """Mean absolute difference within ``tol``."""
     _, _, diff = _diff(got, expected, context)

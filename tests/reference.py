@@ -169,6 +169,25 @@ def cv2_letterbox_pixels(image, size, keep_aspect=True, border="zero", channel_o
     return padded.reshape(h, w, 3)
 
 
+def resize_exact(image: np.ndarray, size) -> np.ndarray:
+    """``cv2.resize(image, size, INTER_LINEAR)`` in float64: half-pixel centres, edges clamped."""
+    H, W = image.shape[:2]
+    w, h = size
+    xs = (np.arange(w, dtype=np.float64) + 0.5) * (W / w) - 0.5
+    ys = (np.arange(h, dtype=np.float64) + 0.5) * (H / h) - 0.5
+    return bilinear(image, *np.meshgrid(xs, ys), "replicate")
+
+
+def exact_letterbox_pixels(image, size, keep_aspect=True, border="zero", channel_order="rgb"):
+    """The OpenCV chain of :func:`cv2_letterbox_pixels` in float64 (no uint8 rounding)."""
+    rgb = tensor_rgb(image, channel_order)
+    H, W = rgb.shape[:2]
+    w, h = size
+    new_w, new_h, left, top = opencv_letterbox_geometry((W, H), size, keep_aspect)
+    pad = ((top, h - new_h - top), (left, w - new_w - left), (0, 0))
+    return np.pad(resize_exact(rgb, (new_w, new_h)), pad, mode="constant" if border == "zero" else "edge")
+
+
 # ------------------------------------------------------------- mediapipe ROI geometry
 
 

@@ -354,8 +354,9 @@ void bind_detection(py::module_& m) {
       .def_property_readonly("num_anchors", &DetectionDecoder::num_anchors)
       .def_property_readonly("anchors", [](const DetectionDecoder& d) -> py::object {
         if (!d.has_anchors()) return py::none();
-        py::array_t<float> a({static_cast<py::ssize_t>(d.num_anchors()), py::ssize_t{4}});
-        std::copy(d.anchors().data, d.anchors().data + 4 * d.num_anchors(), a.mutable_data());
+        const size_t count = static_cast<size_t>(d.num_anchors());  // unsigned: GCC 12 warns on int
+        py::array_t<float> a({static_cast<py::ssize_t>(count), py::ssize_t{4}});
+        std::copy_n(d.anchors().data, 4 * count, a.mutable_data());
         return a;
       });
 
