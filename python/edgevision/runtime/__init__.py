@@ -21,6 +21,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
+import numpy as np
+
 from .binding import Binding
 from .errors import PlacementError, PlacementWarning, RuntimeNotInstalledError
 from .model import Model, TensorInfo
@@ -74,11 +76,13 @@ def load(
       results), and the model has only these outputs, in the graph's order. BlazePose's landmark
       model without its segmentation output runs about 40% faster.
 
-    On LiteRT's XNNPACK (CPU, no delegate), transposed convolutions whose kernel equals their
-    stride run as a 1x1 convolution + DEPTH_TO_SPACE (:mod:`edgevision.runtime.subpixel`):
-    XNNPACK is very slow on the former with few output channels (the selfie models' last
-    layer), and the results are bit-identical. ``options={"xnnpack_rewrites": False}`` loads the
-    file as it is.
+    On LiteRT's XNNPACK (CPU, no delegate) two layer patterns XNNPACK runs slowly are rewritten
+    (the selfie models run 40% faster): transposed convolutions whose kernel equals their
+    stride run as a 1x1 convolution + DEPTH_TO_SPACE (:mod:`edgevision.runtime.subpixel`,
+    bit-identical), and 1x1 convolutions that read a bilinear upsample run before it, at the
+    low resolution (:mod:`edgevision.runtime.resize_order`; the two commute, so results move
+    by float32 rounding only). ``options={"xnnpack_rewrites": False}`` loads the file as it
+    is; a list of names (``["subpixel"]``) applies only those.
 
     A zoo model is fetched (sha256-verified) first and its I/O checked against its card
     (``model.card``).
@@ -110,14 +114,15 @@ def load(
         hint = " (convert it first: edgevision models convert PATH -o OUT.onnx)" if suffix == ".tflite" else ""
         raise ValueError(f"runtime {chosen!r} cannot run a {suffix} file; use runtime="
                          f"{_RUNTIME_OF_SUFFIX[suffix]!r} or 'auto'{hint}")
-    # Edited copies (cached): pruned to `outputs`; on XNNPACK, its slow transposed convolutions
-    # rewritten. Same results either way.
+    # Edited copies (cached): pruned to `outputs`; on XNNPACK, layers it runs slowly rewritten.
+    # Same results either way (up to float32 rounding for reordered layers).
     on_xnnpack = (chosen == "litert" and device == "cpu" and delegate is None
                   and bool((options or {}).get("xnnpack", True)))
     from .edits import edited
 
     given = path
-    path = edited(path, outputs=outputs, subpixel=on_xnnpack and bool((options or {}).get("xnnpack_rewrites", True)))
+    rewrites = _xnnpack_rewrites((options or {}).get("xnnpack_rewrites", True)) if on_xnnpack else ()
+    path = edited(path, outputs=outputs, rewrites=rewrites)
 
     loaded: Model
     if chosen == "litert":
@@ -139,6 +144,19 @@ def load(
         card.check_io(loaded, outputs)
         loaded.card = card
     return loaded
+
+
+def _xnnpack_rewrites(option: Any) -> tuple[str, ...]:
+    """``options["xnnpack_rewrites"]``: True (all), False (none) or a list of rewrite names."""
+    from .edits import XNNPACK_REWRITES
+
+    if isinstance(option, (bool, np.bool_)):
+        return XNNPACK_REWRITES if option else ()
+    if isinstance(option, str) or not isinstance(option, Sequence) or \
+            any(name not in XNNPACK_REWRITES for name in option):
+        raise ValueError(f"options['xnnpack_rewrites'] must be True, False or a list of names from "
+                         f"{list(XNNPACK_REWRITES)}, got {option!r}")
+    return tuple(name for name in XNNPACK_REWRITES if name in option)
 
 
 def _resolve(model: Any) -> tuple[Path, Any]:

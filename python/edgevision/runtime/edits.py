@@ -1,8 +1,11 @@
-"""Model files edited for speed before a runtime loads them, with bit-identical results.
+"""Model files edited for speed before a runtime loads them, with the same results.
 
 * pruning to the outputs the caller reads (:mod:`.prune`; ``runtime.load(outputs=...)``);
-* for LiteRT on XNNPACK, transposed convolutions whose kernel equals their stride as a 1x1
-  convolution + DEPTH_TO_SPACE (:mod:`.subpixel`).
+  bit-identical;
+* for LiteRT on XNNPACK (``XNNPACK_REWRITES``): transposed convolutions whose kernel equals
+  their stride as a 1x1 convolution + DEPTH_TO_SPACE (:mod:`.subpixel`, bit-identical), and
+  1x1 convolutions that read a bilinear upsample run before it (:mod:`.resize_order`, equal
+  up to float32 rounding).
 
 An edited file is written once into the cache (``<cache>/edited/``; a private folder under the
 system's temp folder when the cache is read-only; an in-memory file, on Linux, when neither is
@@ -26,47 +29,53 @@ from typing import Optional, Sequence
 from ..models.cache_files import file_sha256, partial_file
 from .prune import check_names, prune_onnx, prune_tflite
 
-EDITS_VERSION = "3"  # part of the cache key: bump when an edit's output changes
+EDITS_VERSION = "4"  # part of the cache key: bump when an edit's output changes
+XNNPACK_REWRITES = ("subpixel", "resize_order")  # modules of this package, applied in this order
 UNUSED_DAYS = 30  # edited files (and their locks, markers, partial files) unused this long are deleted
 _DAY_S = 86400.0
 
-# path -> (size, mtime_ns, value), this process: the file's sha256; whether it has a subpixel candidate
+# path -> (size, mtime_ns, value), this process: the file's sha256; the rewrites it has candidates for
 _digests: dict[str, tuple[int, int, str]] = {}
-_has_candidates: dict[str, tuple[int, int, bool]] = {}
+_candidates: dict[str, tuple[int, int, tuple[str, ...]]] = {}
 _memory_files: dict[str, Path] = {}  # edited file name -> its in-memory file, when no folder is writable
 _lock = threading.Lock()
 
 
-def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None, subpixel: bool = False) -> Path:
+def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None,
+           rewrites: Sequence[str] = ()) -> Path:
     """``path`` with its edits applied (cached), or ``path`` itself when there is nothing to do.
 
     ``outputs``: keep only these outputs and what they need (ValueError naming the model's
-    outputs if one is unknown). ``subpixel``: rewrite stride-sized transposed convolutions
-    (``.tflite`` only; ignored when the file has none).
+    outputs if one is unknown). ``rewrites``: names from ``XNNPACK_REWRITES`` to apply
+    (``.tflite`` only; each skipped when the file has nothing it applies to).
     """
     source = Path(path)
     names = check_names(outputs) if outputs is not None else None
+    unknown = [r for r in rewrites if r not in XNNPACK_REWRITES]
+    if unknown:
+        raise ValueError(f"rewrites: unknown {unknown}; expected names from {list(XNNPACK_REWRITES)}")
     tflite = source.suffix.lower() == ".tflite"
-    subpixel = subpixel and tflite and _has_subpixel_candidates(source)
-    if names is None and not subpixel:
+    chosen = tuple(r for r in _rewrites_with_candidates(source) if r in rewrites) if tflite and rewrites else ()
+    if names is None and not chosen:
         return source
     recipe = [EDITS_VERSION, _sha256(source), "outputs=" + ",".join(sorted(names)) if names else "",
-              "subpixel" if subpixel else ""]
+              "+".join(chosen)]
     key = hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:20]
     name = f"{source.stem}.{key}{source.suffix.lower()}"
     from ..models.fetch import cache_home
 
     try:
-        return _edited_in(cache_home() / "edited" / name, source, names, subpixel)
+        return _edited_in(cache_home() / "edited" / name, source, names, chosen)
     except OSError:  # a read-only cache (a deployment may ship one): loading must still work
         pass
     try:
-        return _edited_in(_private_temp_folder() / "edited" / name, source, names, subpixel)
+        return _edited_in(_private_temp_folder() / "edited" / name, source, names, chosen)
     except OSError as error:  # a read-only temp folder too (a hardened container)
-        return _in_memory(name, source, names, subpixel, error)
+        return _in_memory(name, source, names, chosen, error)
 
 
-def _in_memory(name: str, source: Path, names: Optional[Sequence[str]], subpixel: bool, why: OSError) -> Path:
+def _in_memory(name: str, source: Path, names: Optional[Sequence[str]], rewrites: Sequence[str],
+               why: OSError) -> Path:
     """The edited file as an anonymous in-memory file (Linux ``memfd``; its ``/proc/self/fd``
     path opens like any file), kept for the process's lifetime and shared by later loads."""
     with _lock:
@@ -75,7 +84,7 @@ def _in_memory(name: str, source: Path, names: Optional[Sequence[str]], subpixel
     if not hasattr(os, "memfd_create"):
         raise OSError(f"no writable folder for edited model files ({why}); set EDGEVISION_HOME to a writable "
                       "folder") from why
-    data = _edit(source, names, subpixel)
+    data = _edit(source, names, rewrites)
     if data is None:
         return source
     fd = os.memfd_create(name, getattr(os, "MFD_CLOEXEC", 0))
@@ -114,7 +123,7 @@ def _private_temp_folder() -> Path:
     return folder
 
 
-def _edited_in(target: Path, source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Path:
+def _edited_in(target: Path, source: Path, names: Optional[Sequence[str]], rewrites: Sequence[str]) -> Path:
     unchanged = target.with_suffix(".unchanged")  # marks a file none of whose layers qualified
     if _use(target):  # written only after its edits succeeded (names checked)
         return target
@@ -126,7 +135,7 @@ def _edited_in(target: Path, source: Path, names: Optional[Sequence[str]], subpi
     with FileLock(str(target.parent / f".{target.name}.lock")):
         if target.is_file() or unchanged.is_file():  # another process did the work while we waited
             return target if target.is_file() else source
-        data = _edit(source, names, subpixel)
+        data = _edit(source, names, rewrites)
         if data is None:
             unchanged.touch()
             _delete_unused(target.parent)
@@ -173,19 +182,18 @@ def _delete_unused(folder: Path) -> None:
             pass
 
 
-def _edit(source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Optional[bytes]:
+def _edit(source: Path, names: Optional[Sequence[str]], rewrites: Sequence[str]) -> Optional[bytes]:
     """The edited file's bytes, or None when there was nothing to edit."""
     if source.suffix.lower() == ".tflite":
-        return _edit_tflite(source, names, subpixel)
+        return _edit_tflite(source, names, rewrites)
     return prune_onnx(source, names)
 
 
-def _edit_tflite(source: Path, names: Optional[Sequence[str]], subpixel: bool) -> Optional[bytes]:
+def _edit_tflite(source: Path, names: Optional[Sequence[str]], rewrites: Sequence[str]) -> Optional[bytes]:
     """The edited flatbuffer, or None when there was nothing to edit."""
     import flatbuffers
 
     from ..convert.flatbuffer import schema
-    from . import subpixel as subpixel_module
 
     data = source.read_bytes()
     try:
@@ -193,7 +201,7 @@ def _edit_tflite(source: Path, names: Optional[Sequence[str]], subpixel: bool) -
     except Exception as e:  # a corrupt flatbuffer fails anywhere inside the bindings
         raise ValueError(f"model: cannot parse {str(source)!r} as a TFLite model to edit it: "
                          f"{type(e).__name__}: {e}") from None
-    rewritten = subpixel_module.rewrite(model) if subpixel else 0
+    rewritten = sum(_rewrite_module(name).rewrite(model) for name in rewrites)
     if names is None and rewritten == 0:
         return None
     prune_tflite(model, names)  # also drops what the rewritten layers no longer read
@@ -202,10 +210,19 @@ def _edit_tflite(source: Path, names: Optional[Sequence[str]], subpixel: bool) -
     return bytes(builder.Output())
 
 
-def _has_subpixel_candidates(source: Path) -> bool:
-    from .subpixel import has_candidates
+def _rewrite_module(name: str):
+    import importlib
 
-    return _per_file(_has_candidates, source, lambda: has_candidates(source.read_bytes()))
+    return importlib.import_module(f"{__package__}.{name}")
+
+
+def _rewrites_with_candidates(source: Path) -> tuple[str, ...]:
+    """The XNNPACK rewrites the file has something for (a quick look at its operator codes)."""
+    def look() -> tuple[str, ...]:
+        data = source.read_bytes()
+        return tuple(name for name in XNNPACK_REWRITES if _rewrite_module(name).has_candidates(data))
+
+    return _per_file(_candidates, source, look)
 
 
 def _sha256(path: Path) -> str:
