@@ -77,7 +77,7 @@ def load(
       model without its segmentation output runs about 40% faster.
 
     On LiteRT's XNNPACK (CPU, no delegate) two layer patterns XNNPACK runs slowly are rewritten
-    (the selfie models run 40% faster): transposed convolutions whose kernel equals their
+    (the selfie models take 40% less time): transposed convolutions whose kernel equals their
     stride run as a 1x1 convolution + DEPTH_TO_SPACE (:mod:`edgevision.runtime.subpixel`,
     bit-identical), and 1x1 convolutions that read a bilinear upsample run before it, at the
     low resolution (:mod:`edgevision.runtime.resize_order`; the two commute, so results move
