@@ -37,12 +37,13 @@ def resize_bilinear(x: np.ndarray, size: tuple[int, int], *, align_corners: bool
     return rows[:, :, x0] * (1 - fx)[None, None, :, None] + rows[:, :, x1] * fx[None, None, :, None]
 
 
-def resize_conv_model(path, rng, *, size=(4, 5), scale=2, channels=(8, 3), kernel=1, activation=0,
+def resize_conv_model(path, rng, *, size=(4, 5), resized_size=None, channels=(8, 3), kernel=1, activation=0,
                       align_corners=False, half_pixel=True, float16_weights=False,
                       resize_is_output=False, second_reader=False):
-    """input [1, h, w, I] -> RESIZE_BILINEAR (x scale) -> CONV_2D (weights [O, k, k, I]) -> output."""
+    """input [1, h, w, I] -> RESIZE_BILINEAR (to ``resized_size`` = (height, width), default twice
+    ``size``) -> CONV_2D (weights [O, k, k, I]) -> output."""
     h, w = size
-    big = (h * scale, w * scale) if isinstance(scale, int) else scale
+    big = tuple(resized_size) if resized_size is not None else (2 * h, 2 * w)
     c_in, c_out = channels
     weights = rng.normal(size=(c_out, kernel, kernel, c_in)).astype(np.float32)
     bias = rng.normal(size=c_out).astype(np.float32)
@@ -118,7 +119,7 @@ def test_reordered_pair_matches_numpy_for_any_shape(tmp_path_factory, height, wi
     big = (height * scale_h, width * scale_w)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EDGEVISION_HOME", str(folder / "home"))
-        path, reference = resize_conv_model(folder / "pair.tflite", rng, size=(height, width), scale=big,
+        path, reference = resize_conv_model(folder / "pair.tflite", rng, size=(height, width), resized_size=big,
                                             channels=(c_in, c_out), align_corners=align_corners,
                                             half_pixel=not align_corners)
         model = runtime.load(path)
@@ -129,7 +130,7 @@ def test_reordered_pair_matches_numpy_for_any_shape(tmp_path_factory, height, wi
 
 
 @pytest.mark.parametrize("case", [{"activation": RELU}, {"kernel": 3}, {"resize_is_output": True},
-                                  {"second_reader": True}, {"channels": (3, 8)}, {"size": (8, 8), "scale": (4, 4)}])
+                                  {"second_reader": True}, {"channels": (3, 8)}, {"size": (8, 8), "resized_size": (4, 4)}])
 def test_pairs_that_do_not_commute_or_would_not_gain_are_left_alone(scratch_home, tmp_path, rng, case):
     path, reference = resize_conv_model(tmp_path / "pair.tflite", rng, **case)
     model = runtime.load(path)
