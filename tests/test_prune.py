@@ -7,6 +7,7 @@ whole model's, and that PoseLandmarker without a mask runs the pruned model.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from tflite_builders import Op, T, write
 
 A = np.array([1.0, -2.0, 3.0, 0.5], np.float32)
 B = np.array([2.0, 0.25, -1.0, 4.0], np.float32)
+# The last fallback for edited files, when no folder is writable, is Linux's in-memory files.
+needs_memfd = pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="in-memory files are Linux's memfd")
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +86,6 @@ def test_concurrent_loads_write_the_edited_file_once(scratch_home, two_heads_tfl
 
 
 def test_edited_files_get_the_default_permissions(scratch_home, two_heads_tflite):
-    import os
-
     umask = os.umask(0o022)
     os.umask(umask)
     model = runtime.load(two_heads_tflite, outputs=["kept"])
@@ -94,7 +95,6 @@ def test_edited_files_get_the_default_permissions(scratch_home, two_heads_tflite
 
 
 def test_unused_edited_files_are_deleted_when_the_next_is_written(scratch_home, two_heads_tflite):
-    import os
     import time
 
     from edgevision.runtime import edits
@@ -134,7 +134,7 @@ def test_read_only_cache_falls_back_to_a_temp_folder(tmp_path, monkeypatch, two_
     assert private.parent == tmp_path / "tmp" and private.stat().st_mode & 0o777 == 0o700  # shared /tmp: ours alone
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "memfd_create"), reason="in-memory files are Linux's memfd")
+@needs_memfd
 @pytest.mark.parametrize("suffix", [".tflite", ".onnx"])
 def test_no_writable_folder_edits_in_memory(tmp_path, monkeypatch, two_heads_tflite, rng, suffix):
     blocked = tmp_path / "not-a-folder"
@@ -150,11 +150,8 @@ def test_no_writable_folder_edits_in_memory(tmp_path, monkeypatch, two_heads_tfl
     assert runtime.load(source, outputs=["kept"]).edited_path == model.edited_path  # made once
 
 
+@needs_memfd
 def test_temp_folder_of_another_user_is_not_used(tmp_path, monkeypatch, two_heads_tflite, rng):
-    import os
-
-    if not hasattr(os, "memfd_create"):
-        pytest.skip("the fallback after it is Linux's memfd")
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache should be")
     monkeypatch.setenv("EDGEVISION_HOME", str(blocked))

@@ -1,9 +1,10 @@
 """LiteRT on XNNPACK: a 1x1 convolution that reads a bilinear upsample runs before it
 (edgevision.runtime.resize_order).
 
-Small graphs are checked against the resize and the convolution written out in NumPy (float64)
-and against the same file loaded unedited; the selfie models against themselves unedited. The
-reordered sums round differently, so the comparisons allow float32 rounding, not bit equality.
+Small graphs are checked against the unedited graph evaluated in NumPy float64
+(tflite_reference) and against the same file loaded unedited; the selfie models against
+themselves unedited. The reordered sums round differently, so the comparisons allow float32
+rounding, not bit equality.
 """
 
 from __future__ import annotations
@@ -14,27 +15,9 @@ from edgevision import runtime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tflite_builders import Op, T, options, write
+from tflite_reference import evaluate
 
 RELU = 1  # TFLite's ActivationFunctionType
-
-
-def resize_bilinear(x: np.ndarray, size: tuple[int, int], *, align_corners: bool, half_pixel: bool) -> np.ndarray:
-    """TFLite's RESIZE_BILINEAR on NHWC ``x`` to ``size`` = (height, width), in float64."""
-    def taps(n_in: int, n_out: int):
-        if align_corners and n_out > 1:
-            scale = (n_in - 1) / (n_out - 1)
-        else:
-            scale = n_in / n_out
-        positions = (np.arange(n_out) + 0.5) * scale - 0.5 if half_pixel else np.arange(n_out) * scale
-        low = np.floor(positions)
-        fraction = positions - low
-        return (np.clip(low, 0, n_in - 1).astype(int), np.clip(low + 1, 0, n_in - 1).astype(int), fraction)
-
-    x = x.astype(np.float64)
-    y0, y1, fy = taps(x.shape[1], size[0])
-    x0, x1, fx = taps(x.shape[2], size[1])
-    rows = x[:, y0] * (1 - fy)[None, :, None, None] + x[:, y1] * fy[None, :, None, None]
-    return rows[:, :, x0] * (1 - fx)[None, None, :, None] + rows[:, :, x1] * fx[None, None, :, None]
 
 
 def resize_conv_model(path, rng, *, size=(4, 5), resized_size=None, channels=(8, 3), kernel=1, activation=0,
@@ -53,7 +36,6 @@ def resize_conv_model(path, rng, *, size=(4, 5), resized_size=None, channels=(8,
     if float16_weights:
         tensors += [T("weights_f16", weights.shape, np.float16, weights.astype(np.float16)), T("weights", weights.shape)]
         ops.append(Op("DEQUANTIZE", [4], [5]))
-        weights = weights.astype(np.float16).astype(np.float32)
     else:
         tensors.append(T("weights", weights.shape, data=weights))
     weights_index = len(tensors) - 1
@@ -72,14 +54,7 @@ def resize_conv_model(path, rng, *, size=(4, 5), resized_size=None, channels=(8,
         outputs.append(len(tensors) - 1)
     if resize_is_output:
         outputs.append(2)
-    path = write(path, tensors, ops, [0], outputs)
-
-    def reference(x: np.ndarray) -> np.ndarray:
-        resized = resize_bilinear(x, big, align_corners=align_corners, half_pixel=half_pixel)
-        out = np.einsum("nyxi,oi->nyxo", resized, weights[:, 0, 0, :].astype(np.float64)) + bias
-        return np.maximum(out, 0) if activation == RELU else out
-
-    return path, reference
+    return write(path, tensors, ops, [0], outputs)
 
 
 @pytest.fixture
@@ -95,8 +70,8 @@ def op_names(model) -> list[str]:
                          [(False, True, False), (True, False, True), (False, False, False), (False, True, True)])
 def test_convolution_runs_before_the_upsample_with_the_same_result(scratch_home, tmp_path, rng, align_corners,
                                                                     half_pixel, float16_weights):
-    path, reference = resize_conv_model(tmp_path / "pair.tflite", rng, align_corners=align_corners,
-                                        half_pixel=half_pixel, float16_weights=float16_weights)
+    path = resize_conv_model(tmp_path / "pair.tflite", rng, align_corners=align_corners, half_pixel=half_pixel,
+                             float16_weights=float16_weights)
     edited = runtime.load(path)
     plain = runtime.load(path, options={"xnnpack_rewrites": False})
     assert edited.edited_path is not None and plain.edited_path is None
@@ -104,7 +79,7 @@ def test_convolution_runs_before_the_upsample_with_the_same_result(scratch_home,
     assert ops == ["CONV_2D", "RESIZE_BILINEAR"]
     assert [name for name in op_names(plain) if name in ("CONV_2D", "RESIZE_BILINEAR")] == ["RESIZE_BILINEAR", "CONV_2D"]
     x = rng.normal(size=edited.inputs[0].shape).astype(np.float32)
-    expected = reference(x)
+    expected = evaluate(path, [x])[0]
     np.testing.assert_allclose(edited.run([x])[0], expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(plain.run([x])[0], expected, rtol=1e-5, atol=1e-5)
 
@@ -119,30 +94,28 @@ def test_reordered_pair_matches_numpy_for_any_shape(tmp_path_factory, height, wi
     big = (height * scale_h, width * scale_w)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EDGEVISION_HOME", str(folder / "home"))
-        path, reference = resize_conv_model(folder / "pair.tflite", rng, size=(height, width), resized_size=big,
-                                            channels=(c_in, c_out), align_corners=align_corners,
-                                            half_pixel=not align_corners)
+        path = resize_conv_model(folder / "pair.tflite", rng, size=(height, width), resized_size=big,
+                                 channels=(c_in, c_out), align_corners=align_corners, half_pixel=not align_corners)
         model = runtime.load(path)
     # Reordered exactly when the convolution does not widen the channels.
     assert (model.edited_path is not None) == (c_out <= c_in)
     x = rng.normal(size=model.inputs[0].shape).astype(np.float32)
-    np.testing.assert_allclose(model.run([x])[0], reference(x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model.run([x])[0], evaluate(path, [x])[0], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("case", [{"activation": RELU}, {"kernel": 3}, {"resize_is_output": True},
                                   {"second_reader": True}, {"channels": (3, 8)}, {"size": (8, 8), "resized_size": (4, 4)}])
 def test_pairs_that_do_not_commute_or_would_not_gain_are_left_alone(scratch_home, tmp_path, rng, case):
-    path, reference = resize_conv_model(tmp_path / "pair.tflite", rng, **case)
+    path = resize_conv_model(tmp_path / "pair.tflite", rng, **case)
     model = runtime.load(path)
     assert model.edited_path is None
     assert op_names(model).index("RESIZE_BILINEAR") < op_names(model).index("CONV_2D")
-    if case.get("kernel", 1) == 1:  # the NumPy reference is written for 1x1 kernels
-        x = rng.normal(size=model.inputs[0].shape).astype(np.float32)
-        np.testing.assert_allclose(model.run([x])[0], reference(x), rtol=1e-5, atol=1e-5)
+    x = rng.normal(size=model.inputs[0].shape).astype(np.float32)
+    np.testing.assert_allclose(model.run([x])[0], evaluate(path, [x])[0], rtol=1e-5, atol=1e-5)
 
 
 def test_rewrites_can_be_chosen_by_name(scratch_home, tmp_path, rng):
-    path, _ = resize_conv_model(tmp_path / "pair.tflite", rng)
+    path = resize_conv_model(tmp_path / "pair.tflite", rng)
     assert runtime.load(path, options={"xnnpack_rewrites": ["subpixel"]}).edited_path is None
     assert runtime.load(path, options={"xnnpack_rewrites": ["resize_order"]}).edited_path is not None
     assert runtime.load(path, options={"xnnpack": False}).edited_path is None

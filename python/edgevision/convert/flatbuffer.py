@@ -159,6 +159,21 @@ def _buffer_bytes(buffer: Any, file_bytes: bytes) -> bytes:
     return b"" if buffer.data is None else np.asarray(buffer.data, np.uint8).tobytes()
 
 
+def operator_codes(data: bytes) -> tuple[frozenset[int], frozenset[bytes]]:
+    """The builtin operators and custom operator names a TFLite file uses, read from its
+    operator-code table without unpacking the graph; both empty if ``data`` is not a model
+    LiteRT's schema can read (LiteRT itself will then say why)."""
+    s = schema()
+    try:
+        model = s.Model.GetRootAs(data, 0)
+        codes = [model.OperatorCodes(k) for k in range(model.OperatorCodesLength())]
+        builtins = frozenset(max(c.BuiltinCode(), c.DeprecatedBuiltinCode()) for c in codes)
+        customs = frozenset(c.CustomCode() for c in codes if c.CustomCode())
+    except Exception:  # a corrupt flatbuffer fails anywhere inside the bindings
+        return frozenset(), frozenset()
+    return builtins, customs
+
+
 def builtin_code(code: Any) -> int:
     """The builtin operator of a schema ``OperatorCodeT``: builtins past 127 fill only
     ``builtinCode``, old files only ``deprecatedBuiltinCode``."""

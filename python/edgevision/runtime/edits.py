@@ -47,13 +47,11 @@ def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None,
 
     ``outputs``: keep only these outputs and what they need (ValueError naming the model's
     outputs if one is unknown). ``rewrites``: names from ``XNNPACK_REWRITES`` to apply
-    (``.tflite`` only; each skipped when the file has nothing it applies to).
+    (``.tflite`` only; each skipped when the file has nothing it applies to; runtime.load
+    checks the names).
     """
     source = Path(path)
     names = check_names(outputs) if outputs is not None else None
-    unknown = [r for r in rewrites if r not in XNNPACK_REWRITES]
-    if unknown:
-        raise ValueError(f"rewrites: unknown {unknown}; expected names from {list(XNNPACK_REWRITES)}")
     tflite = source.suffix.lower() == ".tflite"
     chosen = tuple(r for r in _rewrites_with_candidates(source) if r in rewrites) if tflite and rewrites else ()
     if names is None and not chosen:
@@ -219,8 +217,10 @@ def _rewrite_module(name: str):
 def _rewrites_with_candidates(source: Path) -> tuple[str, ...]:
     """The XNNPACK rewrites the file has something for (a quick look at its operator codes)."""
     def look() -> tuple[str, ...]:
-        data = source.read_bytes()
-        return tuple(name for name in XNNPACK_REWRITES if _rewrite_module(name).has_candidates(data))
+        from ..convert.flatbuffer import operator_codes
+
+        builtins, customs = operator_codes(source.read_bytes())
+        return tuple(name for name in XNNPACK_REWRITES if _rewrite_module(name).has_candidates(builtins, customs))
 
     return _per_file(_candidates, source, look)
 

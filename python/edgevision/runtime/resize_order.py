@@ -25,17 +25,11 @@ import numpy as np
 from ..convert.flatbuffer import builtin_code, schema, schema_ints
 
 
-def has_candidates(data: bytes) -> bool:
-    """Whether the TFLite file ``data`` has both a bilinear resize and a convolution (a quick
-    look at its operator codes, without unpacking the graph)."""
+def has_candidates(builtins: frozenset[int], customs: frozenset[bytes]) -> bool:
+    """Whether a file using these operators (:func:`~edgevision.convert.flatbuffer.operator_codes`)
+    has both a bilinear resize and a convolution."""
     s = schema()
-    try:
-        model = s.Model.GetRootAs(data, 0)
-        codes = {max(model.OperatorCodes(k).BuiltinCode(), model.OperatorCodes(k).DeprecatedBuiltinCode())
-                 for k in range(model.OperatorCodesLength())}
-    except Exception:  # not a flatbuffer LiteRT can read: LiteRT itself will say so
-        return False
-    return {s.BuiltinOperator.RESIZE_BILINEAR, s.BuiltinOperator.CONV_2D} <= codes
+    return {s.BuiltinOperator.RESIZE_BILINEAR, s.BuiltinOperator.CONV_2D} <= builtins
 
 
 def rewrite(model: Any) -> int:
@@ -96,7 +90,7 @@ def _eligible_convolution(model, graph, index: int, op, readers, graph_outputs, 
     kernel = _static_shape(weights) if weights is not None else None
     if any(shape is None or len(shape) != 4 for shape in shapes) or kernel is None or len(kernel) != 4:
         return None
-    (n, h, w, c_in), (_, big_h, big_w, c_mid), (_, out_h, out_w, c_out) = shapes
+    (_, h, w, c_in), (_, big_h, big_w, c_mid), (_, out_h, out_w, c_out) = shapes
     if not (kernel[1] == kernel[2] == 1 and kernel[0] == c_out and kernel[3] == c_in == c_mid
             and (out_h, out_w) == (big_h, big_w) and big_h * big_w > h * w and c_out <= c_in):
         return None

@@ -26,20 +26,10 @@ from ..convert.flatbuffer import builtin_code, schema, schema_ints, schema_text
 _CUSTOM_NAME = b"Convolution2DTransposeBias"
 
 
-def has_candidates(data: bytes) -> bool:
-    """Whether the TFLite file ``data`` uses a transposed convolution (a quick look at its
-    operator codes, without unpacking the graph)."""
-    s = schema()
-    try:
-        model = s.Model.GetRootAs(data, 0)
-        for k in range(model.OperatorCodesLength()):
-            code = model.OperatorCodes(k)
-            builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-            if builtin == s.BuiltinOperator.TRANSPOSE_CONV or code.CustomCode() == _CUSTOM_NAME:
-                return True
-    except Exception:  # not a flatbuffer LiteRT can read: LiteRT itself will say so
-        return False
-    return False
+def has_candidates(builtins: frozenset[int], customs: frozenset[bytes]) -> bool:
+    """Whether a file using these operators (:func:`~edgevision.convert.flatbuffer.operator_codes`)
+    has a transposed convolution."""
+    return schema().BuiltinOperator.TRANSPOSE_CONV in builtins or _CUSTOM_NAME in customs
 
 
 def rewrite(model: Any) -> int:
