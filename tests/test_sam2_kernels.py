@@ -180,6 +180,35 @@ def test_postprocess_threads_give_the_same_mask(rng):
                                                        threads=threads).mask, one)
 
 
+def test_postprocess_threads_on_noise_and_changing_sizes(rng):
+    """Noise logits (every block needs arithmetic, so every row chunk reads its own source rows)
+    against the float32 NumPy reference, with the output size changing between calls (the taps
+    are kept while a size repeats) and the rows shared with helper threads."""
+    noise = rng.standard_normal((1, 4, 256, 256)).astype(np.float32)
+    iou = np.array([0.1, 0.3, 0.9, 0.2], np.float32)
+    for size in [(1920, 1080), (1280, 720), (1920, 1080), (641, 1999), (1920, 1080)]:
+        expected = ref.upsample(noise[0, 2], size) > 0
+        for threads in (1, 2, 4):
+            got = sam2_postprocess(noise, iou, image_size=size, multimask=True, threads=threads)
+            assert got.token == 2
+            np.testing.assert_array_equal(got.mask, expected, err_msg=f"{size} on {threads} threads")
+
+
+def test_postprocess_callers_share_the_helpers(rng):
+    """Several threads asking for helpers at once: one gets them, the others run alone; all
+    masks equal the sequential ones."""
+    jobs = []
+    for t in range(4):
+        logits = rng.standard_normal((1, 4, 64 + 32 * t, 256)).astype(np.float32)
+        iou = rng.random(4).astype(np.float32)
+
+        def job(logits=logits, iou=iou, t=t):
+            return [sam2_postprocess(logits, iou, image_size=(1920 - 200 * t, 1080), multimask=True, threads=2).mask]
+
+        jobs.append(job)
+    assert_threads_match_sequential(jobs)
+
+
 def test_postprocess_strided_logits_every_isa(rng, force_isa):
     logits = blob_logits(rng)
     # NHWC-like view: tokens last, then a transposed view back to [1, 4, h, w].

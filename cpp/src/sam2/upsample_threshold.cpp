@@ -4,13 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <limits>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "edgevision/sam2.hpp"
+#include "parallel/chunks.hpp"
 #include "sam2/upsample_job.hpp"
 
 namespace edgevision {
@@ -49,8 +47,8 @@ namespace {
 
 using namespace sam2_kernels;
 
-constexpr int kMaxThreads = 4;
-constexpr int64_t kPixelsPerThread = 1 << 18;  // ~0.1 ms of work: a thread start costs ~0.03 ms
+constexpr int64_t kPixelsPerWorker = 1 << 18;  // ~0.1 ms of work: waking a helper costs ~0.02 ms
+constexpr int kChunksPerWorker = 8;              // so that a helper that wakes late still takes a share
 
 // PyTorch's taps along one axis (area_pixel_compute_source_index, clamped like
 // guard_index_and_lambda), in float32 as its CPU kernel computes them: per output index the
@@ -68,12 +66,6 @@ void axis_taps(int in_size, int out_size, int64_t stride, int32_t* off0, int32_t
     w0[i] = 1.0f - lambda;
   }
 }
-
-struct Scratch {
-  std::vector<int32_t> ints;
-  std::vector<float> floats;
-  std::vector<int8_t> classes;
-};
 
 // Bounds beyond which every output computed from the taps lands on the same side of the
 // threshold: each output is a convex combination rounded six times (relative error < 8 * 2^-24),
@@ -107,40 +99,71 @@ void flag_row(const float* __restrict row, int n, float above, float below, uint
   }
 }
 
-// Per source row and output block: are all the taps the block reads above `above` (kAbove),
-// at or below `below` (kBelow), or neither (kMixed, also for NaN)? One flag byte per source
-// element (a loop the compiler vectorises), then a few word compares per block.
-void classify_blocks(const UpsampleThresholdJob& job, float above, float below, int8_t* classes) {
+// The geometry of one output size, reused while calls keep it (a predictor's every mask).
+struct Geometry {
+  int64_t key[5] = {-1, -1, -1, -1, -1};  // source width, height, column stride; output width, height
+  std::vector<int32_t> ints;  // column offsets (2 W), row indices (2 H), per block its source columns (2 B)
+  std::vector<float> floats;  // column weights (2 W), row weights (2 H)
+};
+
+// What one worker keeps across the chunks it runs in a call.
+struct WorkerScratch {
+  std::vector<float> cache;      // 2 W
+  std::vector<int32_t> ints;     // the column plan (3 W), cache tags (2 B)
+  std::vector<int8_t> classes;   // [source row][block]
+  std::vector<uint8_t> classified;  // per source row
+  std::vector<uint8_t> flags;    // classify_row's per-element flags
+  bool ready = false;
+};
+
+struct Scratch {
+  Geometry geometry;
+  WorkerScratch workers[parallel::kMaxWorkers];
+};
+
+// Are all the taps each output block reads from source row r above `above` (kAbove), at or
+// below `below` (kBelow), or neither (kMixed, also for NaN)? One flag byte per source element (a
+// loop the compiler vectorises), then a few word compares per block. `span`: per block the
+// first and last source column it reads.
+void classify_row(const UpsampleThresholdJob& job, const int32_t* span, float above, float below, int r,
+                  uint8_t* flags, int8_t* row_classes) {
   const PlaneView<float>& src = job.src;
   const int64_t cs = src.col_stride;
-  thread_local std::vector<int32_t> span;
-  thread_local std::vector<uint8_t> flags;
-  span.resize(2 * size_t(job.blocks));  // the source columns [first, last] each block reads
-  for (int b = 0; b < job.blocks; ++b) {
-    const int j0 = b * kBlockWidth, j1 = std::min(j0 + kBlockWidth, job.width) - 1;
-    span[2 * b] = static_cast<int32_t>(job.col_off0[j0] / cs);
-    span[2 * b + 1] = static_cast<int32_t>(job.col_off1[j1] / cs);
-  }
   const size_t padded = size_t(src.width) + 8;
-  flags.assign(2 * padded, 0);
-  uint8_t* is_above = flags.data();
-  uint8_t* is_below = flags.data() + padded;
-  for (int r = 0; r < src.height; ++r) {
-    const float* row = src.data + r * src.row_stride;
-    if (cs == 1) {
-      flag_row(row, src.width, above, below, is_above, is_below);
-    } else {
-      for (int c = 0; c < src.width; ++c) {
-        is_above[c] = row[c * cs] > above;
-        is_below[c] = row[c * cs] <= below;
-      }
-    }
-    int8_t* row_classes = classes + int64_t{r} * job.blocks;
-    for (int b = 0; b < job.blocks; ++b) {
-      const int32_t first = span[2 * b], n = span[2 * b + 1] - first + 1;
-      row_classes[b] = all_ones(is_above + first, n) ? kAbove : all_ones(is_below + first, n) ? kBelow : kMixed;
+  uint8_t* is_above = flags;
+  uint8_t* is_below = flags + padded;
+  const float* row = src.data + r * src.row_stride;
+  if (cs == 1) {
+    flag_row(row, src.width, above, below, is_above, is_below);
+  } else {
+    for (int c = 0; c < src.width; ++c) {
+      is_above[c] = row[c * cs] > above;
+      is_below[c] = row[c * cs] <= below;
     }
   }
+  for (int b = 0; b < job.blocks; ++b) {
+    const int32_t first = span[2 * b], n = span[2 * b + 1] - first + 1;
+    row_classes[b] = all_ones(is_above + first, n) ? kAbove : all_ones(is_below + first, n) ? kBelow : kMixed;
+  }
+}
+
+// Taps and block spans for the job's sizes into g (kept while the sizes repeat).
+void plan_geometry(const PlaneView<float>& logits, int W, int H, int blocks, Geometry& g) {
+  const int64_t key[5] = {logits.width, logits.height, logits.col_stride, W, H};
+  if (std::equal(key, key + 5, g.key)) return;
+  g.ints.resize(2 * size_t(W) + 2 * size_t(H) + 2 * size_t(blocks));
+  g.floats.resize(2 * size_t(W) + 2 * size_t(H));
+  int32_t* ints = g.ints.data();
+  float* floats = g.floats.data();
+  axis_taps(logits.width, W, logits.col_stride, ints, ints + W, floats, floats + W);
+  axis_taps(logits.height, H, 1, ints + 2 * W, ints + 2 * W + H, floats + 2 * W, floats + 2 * W + H);
+  int32_t* span = ints + 2 * W + 2 * H;
+  for (int b = 0; b < blocks; ++b) {
+    const int j0 = b * kBlockWidth, j1 = std::min(j0 + kBlockWidth, W) - 1;
+    span[2 * b] = static_cast<int32_t>(ints[j0] / logits.col_stride);
+    span[2 * b + 1] = static_cast<int32_t>(ints[W + j1] / logits.col_stride);
+  }
+  std::copy(key, key + 5, g.key);
 }
 
 }  // namespace
@@ -151,54 +174,59 @@ void sam2_upsample_threshold(const PlaneView<float>& logits, Size size, float th
   job.src = logits;
   job.width = W;
   job.height = H;
-  job.row_begin = 0;
-  job.row_end = H;
   job.blocks = (W + kBlockWidth - 1) / kBlockWidth;
   job.threshold = threshold;
   job.out = out;
-  // Split the rows only when the output is large enough to repay starting a thread.
-  const int parts = std::max(1, std::min({threads, kMaxThreads, static_cast<int>(int64_t{W} * H / kPixelsPerThread)}));
+  const int B = job.blocks;
 
-  thread_local Scratch scratch;
-  // ints: column offsets, row indices, then per part cache tags and column plan;
-  // floats: column weights, row weights, then per part the row cache.
-  const size_t part_ints = 2 * size_t(job.blocks) + 3 * size_t(W), part_floats = 2 * size_t(W);
-  scratch.ints.resize(2 * size_t(W) + 2 * size_t(H) + parts * part_ints);
-  scratch.floats.resize(2 * size_t(W) + 2 * size_t(H) + parts * part_floats);
-  scratch.classes.resize(size_t(logits.height) * job.blocks);
-  int32_t* ints = scratch.ints.data();
-  float* floats = scratch.floats.data();
-  axis_taps(logits.width, W, logits.col_stride, ints, ints + W, floats, floats + W);
-  axis_taps(logits.height, H, 1, ints + 2 * W, ints + 2 * W + H, floats + 2 * W, floats + 2 * W + H);
-  job.col_off0 = ints, job.col_off1 = ints + W, job.row0 = ints + 2 * W, job.row1 = ints + 2 * W + H;
-  job.col_w0 = floats, job.col_w1 = floats + W, job.row_w0 = floats + 2 * W, job.row_w1 = floats + 2 * W + H;
+  thread_local Scratch caller_scratch;
+  Scratch& scratch = caller_scratch;  // named in the lambda below, which helpers run too
+  Geometry& g = scratch.geometry;
+  plan_geometry(logits, W, H, B, g);
+  job.col_off0 = g.ints.data(), job.col_off1 = job.col_off0 + W;
+  job.row0 = job.col_off0 + 2 * W, job.row1 = job.row0 + H;
+  job.col_w0 = g.floats.data(), job.col_w1 = job.col_w0 + W;
+  job.row_w0 = job.col_w0 + 2 * W, job.row_w1 = job.row_w0 + H;
+  const int32_t* span = job.row0 + 2 * H;
 
+  // Helpers only for an output large enough to repay waking them.
+  const int workers = parallel::usable_workers(
+      static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(1, int64_t{W} * H / kPixelsPerWorker))));
+  for (int k = 0; k < workers; ++k) {
+    WorkerScratch& w = scratch.workers[k];
+    w.cache.resize(2 * size_t(W));
+    w.ints.resize(3 * size_t(W) + 2 * size_t(B));
+    w.classes.resize(size_t(logits.height) * B);
+    w.classified.assign(size_t(logits.height), 0);
+    w.flags.assign(2 * (size_t(logits.width) + 8), 0);
+    w.ready = false;
+  }
   float above, below;
   class_bounds(threshold, above, below);
-  classify_blocks(job, above, below, scratch.classes.data());
-  job.block_class = scratch.classes.data();
-
-  UpsampleThresholdJob jobs[kMaxThreads];
-  for (int k = 0; k < parts; ++k) {
-    jobs[k] = job;
-    jobs[k].row_begin = static_cast<int>(int64_t{H} * k / parts);
-    jobs[k].row_end = static_cast<int>(int64_t{H} * (k + 1) / parts);
-    jobs[k].cache_row = ints + 2 * W + 2 * H + k * part_ints;
-    jobs[k].plan = jobs[k].cache_row + 2 * job.blocks;
-    jobs[k].cache = floats + 2 * W + 2 * H + k * part_floats;
-  }
   const Sam2KernelTable& table = table_for(active_isa());
-  std::thread workers[kMaxThreads - 1];
-  for (int k = 1; k < parts; ++k) {
-    try {
-      workers[k - 1] = std::thread(table.upsample_threshold, std::cref(jobs[k]));
-    } catch (const std::system_error&) {  // no thread to be had: that part runs here
-      table.upsample_threshold(jobs[k]);
+
+  // Each chunk of output rows classifies the source rows it reads (those this worker has not
+  // classified yet) and runs the kernel over its rows.
+  auto run_rows = [&](int worker, int64_t begin, int64_t end) {
+    WorkerScratch& w = scratch.workers[worker];
+    for (int r = job.row0[begin]; r <= job.row1[end - 1]; ++r) {
+      if (w.classified[r]) continue;
+      classify_row(job, span, above, below, r, w.flags.data(), w.classes.data() + int64_t{r} * B);
+      w.classified[r] = 1;
     }
-  }
-  table.upsample_threshold(jobs[0]);
-  for (std::thread& worker : workers)
-    if (worker.joinable()) worker.join();
+    UpsampleThresholdJob part = job;
+    part.row_begin = static_cast<int>(begin);
+    part.row_end = static_cast<int>(end);
+    part.block_class = w.classes.data();
+    part.cache = w.cache.data();
+    part.plan = w.ints.data();
+    part.cache_row = w.ints.data() + 3 * W;
+    part.scratch_ready = w.ready;
+    table.upsample_threshold(part);
+    w.ready = true;
+  };
+  const int64_t chunk = (H + int64_t{workers} * kChunksPerWorker - 1) / (int64_t{workers} * kChunksPerWorker);
+  parallel::for_chunks(H, chunk, workers, run_rows);
 }
 
 }  // namespace edgevision

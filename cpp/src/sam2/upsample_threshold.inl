@@ -16,8 +16,9 @@ namespace {
 template <class V>
 kernels::WindowPlan plan_columns(const UpsampleThresholdJob& job) {
   const kernels::WindowPlan plan{job.plan, job.plan + job.width, job.plan + 2 * job.width};
-  kernels::plan_windows<V>(job.col_off0, job.col_off1, job.width - job.width % V::kLanes,
-                           (job.src.width - 1) * job.src.col_stride + 1, plan);
+  if (!job.scratch_ready)
+    kernels::plan_windows<V>(job.col_off0, job.col_off1, job.width - job.width % V::kLanes,
+                             (job.src.width - 1) * job.src.col_stride + 1, plan);
   return plan;
 }
 
@@ -56,7 +57,8 @@ void upsample_threshold(const UpsampleThresholdJob& job) {
   // and the next pair finds its top row already there. Per block, which row a slot holds.
   float* slot_data[2] = {job.cache, job.cache + W};
   int32_t* slot_row[2] = {job.cache_row, job.cache_row + B};
-  for (int k = 0; k < 2 * B; ++k) job.cache_row[k] = -1;
+  if (!job.scratch_ready)
+    for (int k = 0; k < 2 * B; ++k) job.cache_row[k] = -1;
   int32_t whole_row[2] = {-1, -1};  // the row a slot holds over every block, if any
   const kernels::WindowPlan plan = plan_columns<V>(job);
   auto ensure = [&](int r, int b0, int b1) {  // row r's horizontal pass over blocks [b0, b1)

@@ -1,0 +1,139 @@
+// The helper pool behind run_chunks: helpers park on a condition variable and join a job only
+// while it is open. One 64-bit state word carries the job's generation, an "open" bit and the
+// number of helpers inside, so a helper that woke for an older job cannot join a newer one.
+#include "parallel/chunks.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#if !defined(_WIN32)
+#include <pthread.h>
+#endif
+
+namespace edgevision::parallel {
+namespace {
+
+constexpr uint64_t kOpen = uint64_t{1} << 31;
+constexpr uint64_t kInsideMask = kOpen - 1;
+
+uint64_t state_of(uint64_t generation, bool open) { return generation << 32 | (open ? kOpen : 0); }
+
+struct Pool {
+  std::mutex mutex;
+  std::condition_variable wake;
+  uint64_t generation = 0;  // under mutex: bumped per published job
+  int helpers = 0;          // started (under mutex)
+  std::atomic<bool> busy{false};  // a caller owns the job fields below
+  // The job: written by its owner before the state opens, read by helpers that joined.
+  ChunkFn fn = nullptr;
+  void* context = nullptr;
+  int64_t count = 0, chunk = 1;
+  int workers = 1;
+  std::atomic<int64_t> next{0};
+  std::atomic<uint64_t> state{0};
+};
+
+// Never destroyed: parked helpers wait on its condition variable until the process ends. A
+// forked child has none of the parent's helpers (and perhaps a mutex one of them held), so it
+// starts over with a new pool.
+std::atomic<Pool*> g_pool{nullptr};
+
+void work(Pool& pool, int worker) {
+  for (;;) {
+    const int64_t begin = pool.next.fetch_add(pool.chunk, std::memory_order_relaxed);
+    if (begin >= pool.count) return;
+    pool.fn(pool.context, worker, begin, std::min(begin + pool.chunk, pool.count));
+  }
+}
+
+// `seen`: the generation before the job this helper was started for.
+void helper_main(Pool* pool, int index, uint64_t seen) {
+  std::unique_lock<std::mutex> lock(pool->mutex);
+  for (;;) {
+    pool->wake.wait(lock, [&] { return pool->generation != seen; });
+    seen = pool->generation;
+    lock.unlock();
+    // Join only the job this wake-up was for, and only while it is open.
+    uint64_t s = pool->state.load(std::memory_order_acquire);
+    bool joined = false;
+    while ((s & ~kInsideMask) == state_of(seen, true)) {
+      if (pool->state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) {
+        joined = true;
+        break;
+      }
+    }
+    if (joined) {
+      if (index + 1 < pool->workers) work(*pool, index + 1);
+      pool->state.fetch_sub(1, std::memory_order_release);
+    }
+    lock.lock();
+  }
+}
+
+Pool& pool() {
+  Pool* p = g_pool.load(std::memory_order_acquire);
+  if (p) return *p;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_pool.store(new Pool, std::memory_order_release);
+#if !defined(_WIN32)
+    pthread_atfork(nullptr, nullptr, [] { g_pool.store(new Pool, std::memory_order_release); });
+#endif
+  });
+  return *g_pool.load(std::memory_order_acquire);
+}
+
+int cores() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? kMaxWorkers : static_cast<int>(n);
+}
+
+}  // namespace
+
+int usable_workers(int workers) { return std::max(1, std::min({workers, kMaxWorkers, cores()})); }
+
+void run_chunks(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* context) {
+  if (count <= 0) return;
+  chunk = std::max<int64_t>(chunk, 1);
+  workers = std::min<int64_t>(usable_workers(workers), (count + chunk - 1) / chunk);
+  Pool& p = pool();
+  if (workers <= 1 || p.busy.exchange(true, std::memory_order_acquire)) {
+    fn(context, 0, 0, count);
+    return;
+  }
+  p.fn = fn;
+  p.context = context;
+  p.count = count;
+  p.chunk = chunk;
+  p.workers = workers;
+  p.next.store(0, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    while (p.helpers < workers - 1) {
+      try {
+        std::thread(helper_main, &p, p.helpers, p.generation).detach();
+      } catch (const std::system_error&) {  // no thread to be had: fewer helpers
+        break;
+      }
+      ++p.helpers;
+    }
+    ++p.generation;
+    p.state.store(state_of(p.generation, true), std::memory_order_release);
+  }
+  p.wake.notify_all();
+  work(p, 0);
+  // Close the job, then wait for the helpers inside it (each finishes at most its last chunk).
+  uint64_t s = p.state.load(std::memory_order_relaxed);
+  while (!p.state.compare_exchange_weak(s, s & ~kOpen, std::memory_order_acq_rel)) {
+  }
+  for (int spins = 0; (p.state.load(std::memory_order_acquire) & kInsideMask) != 0; ++spins) {
+    if (spins > 64) std::this_thread::yield();
+  }
+  p.busy.store(false, std::memory_order_release);
+}
+
+}  // namespace edgevision::parallel
