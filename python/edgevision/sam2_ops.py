@@ -116,8 +116,8 @@ def sam2_postprocess(
 
     The chosen logits are upsampled bilinearly to ``image_size`` (PyTorch's
     ``interpolate(align_corners=False)``) and thresholded (``> threshold``) in one pass.
-    ``threads``: split a large output's rows over up to this many threads (at most 4; the
-    result is identical). ``out``: an ``H x W`` bool or uint8 C-contiguous array to write the
+    ``threads``: share a large output's rows among up to this many threads, the caller and
+    shared helper threads (at most 4 and the cores; the result is identical). ``out``: an ``H x W`` bool or uint8 C-contiguous array to write the
     mask into.
     """
     mask, token, score, stability, low_res = _native.sam2_postprocess(

@@ -92,8 +92,8 @@ Sam2Selection sam2_select_mask(const Sam2MaskStack& logits, const float* iou, in
 // out (size.height x size.width bytes, contiguous) = 1 where the bilinear upsample of
 // `logits` to `size` (PyTorch's interpolate, align_corners=False: half-pixel centres, source
 // positions in float32, clamped at the edges) is > threshold, else 0. `threads` > 1 lets up to
-// that many threads (at most 4: the caller and shared helpers) share a large output's rows; the
-// result is the same.
+// that many threads (the caller and shared helpers; at most 4 and the cores) share a large
+// output's rows; the result is the same.
 void sam2_upsample_threshold(const PlaneView<float>& logits, Size size, float threshold, uint8_t* out,
                              int threads = 1);
 

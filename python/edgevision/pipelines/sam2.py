@@ -129,8 +129,9 @@ class Sam2Predictor(ModelPipeline):
         post = getattr(self.decoder.card, "params", {}).get("postprocess", {}) if self.decoder.card else {}
         self.mask_threshold = float(post.get("mask_threshold", 0.0))
         self._stability = (float(post.get("stability_delta", 0.05)), float(post.get("stability_threshold", 0.98)))
-        # The mask upsampling runs after the decoder, on the cores its inference used.
-        self._post_threads = threads if threads is not None else min(4, os.cpu_count() or 1)
+        # The mask upsampling runs after the decoder, on the cores its inference used (the kernel
+        # caps the threads at the cores and 4).
+        self._post_threads = threads if threads is not None else 4
 
         self._params: Optional[dict[str, np.ndarray]] = None
         self._mask_model = None
