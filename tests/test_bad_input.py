@@ -222,6 +222,11 @@ def scalar_cases():
     yield pytest.param(
         lambda: composite(IMG, MASK, "blur", blur_sigma="8"), "blur_sigma", id="composite-blur_sigma-string"
     )
+    for value in [0, -1, 2.0, True, "2", None]:
+        yield pytest.param(lambda v=value: resize_mask(MASK, (8, 8), threads=v), "threads",
+                           id=f"resize_mask-threads-{value!r}")
+        yield pytest.param(lambda v=value: composite(IMG, MASK, "blur", threads=v), "threads",
+                           id=f"composite-threads-{value!r}")
     yield pytest.param(lambda: resize_mask(MASK, (8, 8), transform="letterbox"), "transform", id="transform-string")
     yield pytest.param(lambda: resize_mask(MASK, (8, 8), transform=np.eye(3)), "transform", id="transform-ndarray")
 

@@ -164,6 +164,16 @@ def test_apply_blends_with_the_mask(astronaut, resize):
     np.testing.assert_array_equal(got, ref.composite_reference(frame, (mask > 0.5).astype(np.uint8), (0, 0, 255)))
 
 
+def test_helper_threads_give_the_one_thread_results(astronaut):
+    # The frame-size work of a 1080p frame is shared with helper threads by default.
+    frame = cv2.resize(astronaut, (1920, 1080), interpolation=cv2.INTER_LINEAR)
+    alone = edgevision.SelfieSegmenter(threads=1)
+    shared = edgevision.SelfieSegmenter()
+    np.testing.assert_array_equal(shared(frame), alone(frame))
+    for background in ("blur", (0, 255, 0)):
+        np.testing.assert_array_equal(shared.apply(frame, background), alone.apply(frame, background))
+
+
 def test_apply_resizes_an_image_background(astronaut, rng):
     segmenter = _segmenter("general")
     small_bg = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)

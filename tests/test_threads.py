@@ -1,14 +1,18 @@
-"""Kernels called from several threads at once give the single-threaded results."""
+"""Kernels called from several threads at once, and kernels sharing one call's rows with helper
+threads, give the single-threaded results."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
 
 from edgevision import Rect
+from edgevision.filters import segmentation_smoothing
 from edgevision.kernels import composite, letterbox, resize_mask, warp_roi
 from images import random_image, smooth_mask
+from reference import composite_reference
 
 N_THREADS = 4
 ROUNDS = 6
@@ -43,6 +47,73 @@ def test_concurrent_calls_match_sequential(rng):
     expected = [job() for job in jobs]
     with ThreadPoolExecutor(max_workers=N_THREADS) as pool:
         futures = [(t, pool.submit(jobs[t])) for _ in range(ROUNDS) for t in range(N_THREADS)]
+        for t, future in futures:
+            for want, got in zip(expected[t], future.result()):
+                np.testing.assert_array_equal(got, want)
+
+
+# ------------------------------------------------ one call's rows shared with helper threads
+
+FULL_HD = (1920, 1080)  # 2 megapixels: above two workers' worth
+
+
+def test_resize_mask_on_helpers_equals_cv2_and_one_thread(rng):
+    mask = smooth_mask(rng, 256, 256)
+    frame = random_image(rng, 1080, 1920, 3)
+    _, lb_tf = letterbox(frame, (256, 256))
+    rect = Rect(900, 560, 1000, 900, 0.35)
+    _, roi_tf = warp_roi(frame, rect, (256, 256))
+    plain = resize_mask(mask, FULL_HD, threads=4)
+    np.testing.assert_allclose(plain, cv2.resize(mask, FULL_HD, interpolation=cv2.INTER_LINEAR), atol=1e-5)
+    for transform in (None, lb_tf, roi_tf):
+        for threshold in (None, 0.5):
+            one = resize_mask(mask, FULL_HD, transform=transform, threshold=threshold, border="zero")
+            for threads in (2, 4):
+                for _ in range(2):  # a helper joins at a different row each time
+                    np.testing.assert_array_equal(
+                        resize_mask(mask, FULL_HD, transform=transform, threshold=threshold, border="zero",
+                                    threads=threads), one)
+
+
+def test_composite_on_helpers_equals_one_thread_and_reference(rng):
+    frame = random_image(rng, 1080, 1920, 3)
+    small = smooth_mask(rng, 256, 256)
+    full = cv2.resize(small, FULL_HD, interpolation=cv2.INTER_LINEAR)
+    background = random_image(rng, 1080, 1920, 3)
+    # An independent check of the shared rows: the colour blend against the float reference.
+    got = composite(frame, small, (0, 255, 0), threads=4)
+    assert np.abs(got.astype(int) - composite_reference(frame, full, (0, 255, 0)).astype(int)).max() <= 1
+    for bg in ("blur", (0, 255, 0), background):
+        for mask in (small, full):
+            one = composite(frame, mask, bg)
+            for _ in range(2):
+                np.testing.assert_array_equal(composite(frame, mask, bg, threads=4), one)
+
+
+def test_fused_smoothing_on_helpers_equals_one_thread(rng):
+    previous = smooth_mask(rng, 1080, 1920)
+    current = smooth_mask(rng, 256, 256)
+    one = segmentation_smoothing(previous, current, 0.7, size=FULL_HD)
+    np.testing.assert_array_equal(segmentation_smoothing(previous, current, 0.7, size=FULL_HD, threads=4), one)
+    np.testing.assert_array_equal(segmentation_smoothing(None, current, 0.7, size=FULL_HD, threads=4),
+                                  resize_mask(current, FULL_HD))
+
+
+def test_callers_asking_for_helpers_at_once_match_sequential(rng):
+    """One caller gets the helpers, the others run their rows alone: every result is the same."""
+    jobs = []
+    for t in range(N_THREADS):
+        frame = random_image(rng, 1080 - 40 * t, 1920, 3)
+        mask = smooth_mask(rng, 256, 144 + 16 * t)
+        size = (1920, 1080 - 40 * t)
+
+        def job(frame=frame, mask=mask, size=size, t=t):
+            return [resize_mask(mask, size, threads=2), composite(frame, mask, "blur" if t % 2 else (9, 9, 9), threads=2)]
+
+        jobs.append(job)
+    expected = [job() for job in jobs]
+    with ThreadPoolExecutor(max_workers=N_THREADS) as pool:
+        futures = [(t, pool.submit(jobs[t])) for _ in range(3) for t in range(N_THREADS)]
         for t, future in futures:
             for want, got in zip(expected[t], future.result()):
                 np.testing.assert_array_equal(got, want)

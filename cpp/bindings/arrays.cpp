@@ -1,5 +1,6 @@
 #include "arrays.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -130,6 +131,14 @@ bool parse_flag(const py::handle& obj, const char* name) {
   if (!py::isinstance<py::bool_>(obj) && !py::isinstance(obj, py::module_::import("numpy").attr("bool_")))
     throw py::type_error(std::string(name) + " must be True or False, got " + py::repr(obj).cast<std::string>());
   return obj.cast<bool>();
+}
+
+int parse_threads(const py::handle& obj) {
+  const std::string expected = "threads must be a positive int, got " + py::repr(obj).cast<std::string>();
+  if (py::isinstance<py::bool_>(obj) || !py::isinstance<py::int_>(obj)) throw py::type_error(expected);
+  const long long v = obj.cast<long long>();
+  if (v < 1) throw py::value_error(expected);
+  return static_cast<int>(std::min<long long>(v, 64));
 }
 
 // None, or an invertible affine edgevision.Transform.

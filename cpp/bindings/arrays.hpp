@@ -41,6 +41,8 @@ ElementType parse_dtype(const py::handle& obj);
 Sampling parse_sampling(const py::handle& obj);
 bool parse_channel_order(const py::handle& obj);  // true for "bgr"
 bool parse_flag(const py::handle& obj, const char* name);
+// `threads`: a positive int (values above 64 count as 64).
+int parse_threads(const py::handle& obj);
 
 // `out` if given (checked: ndarray, dtype, exact shape, C-contiguous, writeable), else a new
 // array of that shape. `name` is the argument's name in messages.

@@ -119,8 +119,9 @@ bool overlaps(const py::handle& a, const py::array& b) {
 
 py::array segmentation_smoothing_py(const py::object& previous, const py::handle& current, const py::handle& ratio_obj,
                                     const py::object& out, const py::object& size, const py::object& transform,
-                                    const py::handle& border) {
+                                    const py::handle& border, const py::handle& threads_obj) {
   const PlaneView<float> cur = plane_view<float>(current, "current");
+  const int threads = parse_threads(threads_obj);
   const float ratio = static_cast<float>(number_in(ratio_obj, "ratio", 0.0, 1.0));
   // With `size`, `current` is at model resolution and is resized (as resize_mask) in the pass.
   std::optional<MaskResize> resize;
@@ -140,7 +141,7 @@ py::array segmentation_smoothing_py(const py::object& previous, const py::handle
   if (previous.is_none()) {  // first frame: the mask passes through (resized)
     py::gil_scoped_release release;
     if (resize) {
-      resize_mask(cur, *resize, d);
+      resize_mask(cur, *resize, d, threads);
     } else {
       for (int i = 0; i < cur.height; ++i)
         for (int j = 0; j < cur.width; ++j)
@@ -162,7 +163,7 @@ py::array segmentation_smoothing_py(const py::object& previous, const py::handle
   }
   {
     py::gil_scoped_release release;
-    if (resize) segmentation_smoothing(prev, cur, *resize, ratio, d);
+    if (resize) segmentation_smoothing(prev, cur, *resize, ratio, d, threads);
     else segmentation_smoothing(prev, cur, ratio, d);
   }
   return result;

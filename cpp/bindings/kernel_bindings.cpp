@@ -104,8 +104,10 @@ std::optional<float> optional_threshold(const py::object& threshold) {
 }
 
 py::array resize_mask_py(const py::handle& mask, const py::handle& size, const py::object& transform,
-                         const py::object& threshold, const py::handle& border, const py::object& out) {
+                         const py::object& threshold, const py::handle& border, const py::object& out,
+                         const py::handle& threads_obj) {
   const PlaneView<float> view = plane_view<float>(mask, "mask");
+  const int threads = parse_threads(threads_obj);
   MaskResize options;
   options.size = parse_size(size, "size");
   options.border = parse_border(border);
@@ -116,7 +118,7 @@ py::array resize_mask_py(const py::handle& mask, const py::handle& size, const p
   void* data = result.mutable_data();
   {
     py::gil_scoped_release release;
-    resize_mask(view, options, data);
+    resize_mask(view, options, data, threads);
   }
   return result;
 }
@@ -156,8 +158,9 @@ Background parse_background(const py::handle& obj, const ImageView& image) {
 
 py::array composite_py(const py::handle& image, const py::handle& mask, const py::handle& background,
                        const py::handle& blur_sigma_obj, const py::object& out, const py::object& transform,
-                       const py::object& threshold, const py::handle& border) {
+                       const py::object& threshold, const py::handle& border, const py::handle& threads_obj) {
   const ImageView view = image_view(image, "image");
+  const int threads = parse_threads(threads_obj);
   CompositeMask m;
   const py::array mask_array = require_ndarray(mask, "mask");
   const std::optional<Transform> tf = optional_transform(transform);
@@ -187,7 +190,7 @@ py::array composite_py(const py::handle& image, const py::handle& mask, const py
   uint8_t* data = static_cast<uint8_t*>(result.mutable_data());
   {
     py::gil_scoped_release release;
-    composite(view, m, bg, data);
+    composite(view, m, bg, data, threads);
   }
   return result;
 }

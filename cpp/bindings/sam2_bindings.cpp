@@ -216,14 +216,6 @@ Sam2MaskStack mask_stack(const py::handle& obj) {
   return m;
 }
 
-int parse_threads(const py::handle& obj) {
-  const std::string expected = "threads must be a positive int, got " + repr_of(obj);
-  if (py::isinstance<py::bool_>(obj) || !py::isinstance<py::int_>(obj)) throw py::type_error(expected);
-  const long long v = obj.cast<long long>();
-  if (v < 1) throw py::value_error(expected);
-  return static_cast<int>(std::min<long long>(v, 64));
-}
-
 py::tuple postprocess_py(const py::handle& logits, const py::handle& iou_obj, const py::handle& image_size,
                          const py::handle& multimask, const py::handle& threshold_obj, const py::handle& delta_obj,
                          const py::handle& stability_threshold_obj, const py::handle& threads_obj,

@@ -1,6 +1,7 @@
 #include "edgevision/composite.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "kernels/float_taps.inl"  // axis_taps for the upsampling tables
 #include "flush_denormals.hpp"
 #include "mask_resample_plan.hpp"
+#include "parallel/chunks.hpp"
 
 namespace edgevision {
 
@@ -30,9 +32,12 @@ BlurPlan plan_blur(float sigma) {
 
 namespace {
 
-struct Scratch {
+// One worker's scratch for the blur: the downsample's column and block sums, and the
+// Gaussian's padded row, column pass and tap rows.
+struct BlurScratch {
+  std::vector<int16_t> sums;
   std::vector<float> floats;
-  std::vector<float> up_floats;
+  std::vector<const float*> tap_rows;
 };
 
 // Element offsets of an interleaved row (k = x * channels + c) in a strided image; empty when
@@ -46,8 +51,9 @@ void element_offsets(const ImageView& img, int width, int channels, std::vector<
       offsets[size_t(x) * channels + c] = static_cast<int32_t>(x * img.pixel_stride + (c < img.channels ? c : 0));
 }
 
-// Low-resolution blurred copy of `image`: `channels` float planes of `low_w` x `low_h`.
-void blurred_low_res(const ImageView& image, const BlurPlan& plan, Scratch& s, std::vector<float>& low, int& low_w,
+// Low-resolution blurred copy of `image`: `channels` float planes of `low_w` x `low_h`. The
+// downsample's rows and the Gaussian's planes are shared among up to `threads` workers.
+void blurred_low_res(const ImageView& image, const BlurPlan& plan, int threads, std::vector<float>& low, int& low_w,
                      int& low_h) {
   const int C = image.channels, f = plan.factor;
   low_w = (image.width + f - 1) / f;
@@ -56,31 +62,13 @@ void blurred_low_res(const ImageView& image, const BlurPlan& plan, Scratch& s, s
   low.resize(plane * C);
 
   thread_local std::vector<int32_t> elem_off;
-  thread_local std::vector<int16_t> column_sum;
-  thread_local std::vector<const float*> tap_rows;
+  thread_local std::vector<float> weight_storage;
+  thread_local std::array<BlurScratch, parallel::kMaxWorkers> worker_storage;
+  auto& workers = worker_storage;  // the caller's, also for the helpers running the lambdas
   element_offsets(image, image.width, C, elem_off);
-  // Column sums, then block sums; vectors of block sums read up to factor * C elements past
-  // the row (into lanes whose results are not used), hence the room.
-  column_sum.resize(2 * (size_t(image.width) * C + size_t(f) * C + 64));
   const int taps = 2 * plan.radius + 1;
-  tap_rows.resize(taps);
-  s.floats.resize(size_t(taps) + size_t(low_w + 2 * plan.radius) + plane);
-  float* weights = s.floats.data();
-  float* padded_row = weights + taps;
-  float* column_tmp = padded_row + size_t(low_w + 2 * plan.radius);
-
-  kernels::BoxDownsampleJob down{};
-  down.src = image;
-  down.factor = f;
-  down.low_w = low_w;
-  down.low_h = low_h;
-  down.elem_off = elem_off.empty() ? nullptr : elem_off.data();
-  down.column_sum = column_sum.data();
-  down.block_sum = column_sum.data() + column_sum.size() / 2;
-  down.out = low.data();
-  const kernels::KernelTable& table = kernels::active_table();
-  table.box_downsample(down);
-
+  weight_storage.resize(taps);
+  float* weights = weight_storage.data();
   double total = 0;
   for (int t = 0; t < taps; ++t) {
     const double d = t - plan.radius;
@@ -89,33 +77,111 @@ void blurred_low_res(const ImageView& image, const BlurPlan& plan, Scratch& s, s
   }
   for (int t = 0; t < taps; ++t) weights[t] = static_cast<float>(weights[t] / total);
 
+  const parallel::RowSplit split = parallel::split_rows(image.height, image.width, threads);
+  for (int k = 0; k < split.workers; ++k) {
+    BlurScratch& w = workers[k];
+    // Column sums, then block sums; vectors of block sums read up to factor * C elements past
+    // the row (into lanes whose results are not used), hence the room.
+    w.sums.resize(2 * (size_t(image.width) * C + size_t(f) * C + 64));
+    w.tap_rows.resize(taps);
+    w.floats.resize(size_t(low_w + 2 * plan.radius) + plane);
+  }
+  const kernels::KernelTable& table = kernels::active_table();
+
+  kernels::BoxDownsampleJob down{};
+  down.src = image;
+  down.factor = f;
+  down.low_w = low_w;
+  down.low_h = low_h;
+  down.elem_off = elem_off.empty() ? nullptr : elem_off.data();
+  down.out = low.data();
+  auto downsample_rows = [&](int worker, int64_t begin, int64_t end) {
+    kernels::BoxDownsampleJob part = down;
+    part.row_begin = static_cast<int>(begin);
+    part.row_end = static_cast<int>(end);
+    std::vector<int16_t>& sums = workers[worker].sums;
+    part.column_sum = sums.data();
+    part.block_sum = sums.data() + sums.size() / 2;
+    table.box_downsample(part);
+  };
+  // Chunks of low rows holding about split.chunk frame rows.
+  parallel::for_chunks(low_h, std::max<int64_t>(1, split.chunk / f), split.workers, downsample_rows);
+
   kernels::GaussianBlurJob blur{};
   blur.width = low_w;
   blur.height = low_h;
   blur.weights = weights;
   blur.radius = plan.radius;
-  blur.padded_row = padded_row;
-  blur.column_tmp = column_tmp;
-  blur.tap_rows = tap_rows.data();
-  for (int c = 0; c < C; ++c) {
-    blur.image = low.data() + c * plane;
-    table.gaussian_blur(blur);
-  }
+  auto blur_planes = [&](int worker, int64_t begin, int64_t end) {
+    BlurScratch& w = workers[worker];
+    kernels::GaussianBlurJob part = blur;
+    part.padded_row = w.floats.data();
+    part.column_tmp = w.floats.data() + low_w + 2 * plan.radius;
+    part.tap_rows = w.tap_rows.data();
+    for (int64_t c = begin; c < end; ++c) {
+      part.image = low.data() + c * plane;
+      table.gaussian_blur(part);
+    }
+  };
+  parallel::for_chunks(C, 1, split.workers, blur_planes);
 }
 
 }  // namespace
 
-void composite(const ImageView& image, const CompositeMask& mask, const Background& background, uint8_t* out) {
+namespace {
+
+// One worker's scratch rows for the blend (see BlendJob), kept across its chunks of a call.
+struct BlendScratch {
+  std::vector<float> floats;
+  std::vector<int16_t> shorts;
+  std::vector<int32_t> window_plans;      // the mask's columns (3 W), the background's (3 W)
+  kernels::ResampleMaskJob mask_resample;  // the mask plan's job with this worker's scratch
+  bool planned = false;
+
+  // Points `job`'s scratch at these buffers (sized for W pixels of `channels`).
+  void attach(kernels::BlendJob& job, int W, int channels) {
+    const size_t row_n = size_t(W) * channels, pad = 64;
+    // Mask row, mask cache (2), up-float row, up planes | weight row, weights, two upsampled
+    // background rows, background and foreground rows.
+    floats.resize(3 * (size_t(W) + pad) + 2 * (row_n + pad));
+    job.mask_row = floats.data();
+    job.mask_cache = job.mask_row + W + pad;
+    job.up_float_row = job.mask_cache + 2 * (size_t(W) + pad);
+    job.up_planes = job.up_float_row + row_n + pad;
+    shorts.resize(size_t(W) + pad + 5 * (row_n + pad));
+    int16_t* next = shorts.data();
+    const auto take = [&next](size_t n) { int16_t* p = next; next += n; return p; };
+    job.weight_row = take(W + pad);
+    job.weight_elements = take(row_n + pad);
+    job.up_cache = take(2 * (row_n + pad));
+    job.bg_row = take(row_n + pad);
+    job.fg_row = take(row_n + pad);
+    window_plans.resize(6 * size_t(W));
+    job.up_window_plan = window_plans.data() + 3 * size_t(W);
+    job.up_window_planned = planned;
+    if (job.mask_resample != nullptr) {
+      mask_resample = *job.mask_resample;
+      mask_resample.window_plan = window_plans.data();
+      mask_resample.window_planned = planned;
+      job.mask_resample = &mask_resample;
+    }
+  }
+};
+
+}  // namespace
+
+void composite(const ImageView& image, const CompositeMask& mask, const Background& background, uint8_t* out,
+               int threads) {
   const FlushDenormals flush_denormals;
-  thread_local Scratch scratch;
   thread_local MaskResamplePlan mask_plan;
+  thread_local std::array<BlendScratch, parallel::kMaxWorkers> blend_scratch;
   thread_local std::vector<int32_t> fg_off, bg_off, up_ints;
-  thread_local std::vector<float> low, floats;
-  thread_local std::vector<int16_t> shorts;
+  thread_local std::vector<float> low, up_floats;
+  thread_local std::vector<int16_t> color_row;
   thread_local std::vector<uint8_t> rotated_mask;
 
   const int W = image.width, H = image.height, C = image.channels;
-  const size_t row_n = size_t(W) * C, pad = 64;
+  const size_t row_n = size_t(W) * C;
 
   kernels::BlendJob job{};
   job.fg = image;
@@ -143,35 +209,19 @@ void composite(const ImageView& image, const CompositeMask& mask, const Backgrou
     } else {  // a rotated ROI: resample the whole mask first
       rotated_mask.resize(size_t(W) * H * sizeof(float));
       mask_plan.job.out = rotated_mask.data();
-      kernels::active_table().resample_mask_affine(mask_plan.job);
+      run_mask_resample(mask_plan, threads);
       job.mask_f32 = reinterpret_cast<const float*>(rotated_mask.data());
       job.mask_row_stride = W;
       job.mask_col_stride = 1;
     }
   }
 
-  // Scratch rows: mask row, mask cache (2), up-float row, up planes | weight row, weights, colour, two
-  // upsampled background rows, background and foreground rows.
-  floats.resize(3 * (size_t(W) + pad) + 2 * (row_n + pad));
-  job.mask_row = floats.data();
-  job.mask_cache = job.mask_row + W + pad;
-  job.up_float_row = job.mask_cache + 2 * (size_t(W) + pad);
-  job.up_planes = job.up_float_row + row_n + pad;
-  shorts.resize(size_t(W) + pad + 6 * (row_n + pad));
-  int16_t* next = shorts.data();
-  const auto take = [&next](size_t n) { int16_t* p = next; next += n; return p; };
-  job.weight_row = take(W + pad);
-  job.weight_elements = take(row_n + pad);
-  int16_t* color_row = take(row_n + pad);
-  job.up_cache = take(2 * (row_n + pad));
-  job.bg_row = take(row_n + pad);
-  job.fg_row = take(row_n + pad);
-
   switch (background.kind) {
     case Background::Kind::color:
       job.background = kernels::BackgroundKind::color;
+      color_row.resize(row_n);
       for (size_t k = 0; k < row_n; ++k) color_row[k] = simd::ScalarOps::saturate_q(background.color[k % C] * 64.0f);
-      job.color_row = color_row;
+      job.color_row = color_row.data();
       break;
     case Background::Kind::image:
       job.background = kernels::BackgroundKind::image;
@@ -183,16 +233,16 @@ void composite(const ImageView& image, const CompositeMask& mask, const Backgrou
       job.background = kernels::BackgroundKind::upsampled;
       const BlurPlan plan = plan_blur(background.blur_sigma);
       int low_w, low_h;
-      blurred_low_res(image, plan, scratch, low, low_w, low_h);
+      blurred_low_res(image, plan, threads, low, low_w, low_h);
       job.low = low.data();
       job.low_w = low_w;
       job.low_plane = low_w * low_h;
       // Bilinear upsample with half-pixel centres: frame pixel X reads low (X + 0.5)/f - 0.5.
-      up_ints.resize(5 * size_t(W) + 4 * size_t(H));
-      scratch.up_floats.resize(2 * size_t(W));
+      up_ints.resize(2 * size_t(W) + 4 * size_t(H));
+      up_floats.resize(2 * size_t(W));
       int32_t *off0 = up_ints.data(), *off1 = off0 + W, *r0 = off1 + W, *r1 = r0 + H;
       int32_t *q0 = r1 + H, *q1 = q0 + H;
-      float *w0 = scratch.up_floats.data(), *w1 = w0 + W;
+      float *w0 = up_floats.data(), *w1 = w0 + W;
       const float inv_f = 1.0f / static_cast<float>(plan.factor);
       for (int x = 0; x < W; ++x)
         kernels::axis_taps<simd::ScalarOps>((static_cast<float>(x) + 0.5f) * inv_f - 0.5f, low_w, Border::replicate,
@@ -210,14 +260,27 @@ void composite(const ImageView& image, const CompositeMask& mask, const Backgrou
       job.up_w1 = w1;
       job.up_row0 = r0;
       job.up_row1 = r1;
-      job.up_window_plan = q1 + H;
       job.up_row_q0 = q0;
       job.up_row_q1 = q1;
       break;
     }
   }
   job.out = out;
-  kernels::active_table().blend(job);
+
+  const parallel::RowSplit split = parallel::split_rows(H, W, threads);
+  auto& workers = blend_scratch;  // the caller's, also for the helpers running the lambda
+  for (int k = 0; k < split.workers; ++k) workers[k].planned = false;
+  const kernels::KernelTable& table = kernels::active_table();
+  auto run_rows = [&](int worker, int64_t begin, int64_t end) {
+    const FlushDenormals flush_helper_denormals;  // per thread
+    kernels::BlendJob part = job;
+    part.row_begin = static_cast<int>(begin);
+    part.row_end = static_cast<int>(end);
+    workers[worker].attach(part, W, C);
+    table.blend(part);
+    workers[worker].planned = true;
+  };
+  parallel::for_chunks(H, split.chunk, split.workers, run_rows);
 }
 
 }  // namespace edgevision

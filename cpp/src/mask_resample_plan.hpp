@@ -12,7 +12,7 @@
 namespace edgevision {
 
 struct MaskResamplePlan {
-  kernels::ResampleMaskJob job;  // everything but `out`; its tables point into the vectors below
+  kernels::ResampleMaskJob job;  // everything but `out` and the scratch; its tables point into the vectors below
   bool separable = false;        // axis-aligned map: the per-column / per-row tables are set
   std::vector<int32_t> ints;
   std::vector<float> floats;
@@ -23,5 +23,9 @@ struct MaskResamplePlan {
 };
 
 void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options, MaskResamplePlan& plan);
+
+// Runs a planned resize (its `out` set) over all its rows, shared among up to `threads` workers
+// (the caller and helper threads), each with its own scratch.
+void run_mask_resample(const MaskResamplePlan& plan, int threads);
 
 }  // namespace edgevision

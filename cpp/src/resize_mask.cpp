@@ -8,6 +8,7 @@
 #include "kernels/kernel_table.hpp"
 #include "mask_resample_plan.hpp"
 #include "flush_denormals.hpp"
+#include "parallel/chunks.hpp"
 
 namespace edgevision {
 
@@ -85,6 +86,8 @@ void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options,
   job.valid_y1 = float(content_y1 - 1 + kEdgeSlack);
   job.thresholded = options.threshold.has_value();
   job.threshold = options.threshold.value_or(0.0f);
+  job.row_begin = 0;
+  job.row_end = out_size.height;
   job.out = nullptr;
 
   plan.separable = map[1] == 0.0 && map[3] == 0.0;
@@ -96,8 +99,8 @@ void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options,
   const std::array<double, 14> key{map[0], map[2], map[4], map[5], content_x0, content_y0, content_x1, content_y1,
                                 double(W), double(H), double(mask.width), double(mask.height),
                                 double(mask.col_stride), double(border == Border::zero)};
-  plan.ints.resize(2 * size_t(W) + 2 * size_t(H) + 3 * size_t(W));
-  plan.floats.resize(2 * size_t(W) + 2 * size_t(H) + 2 * size_t(W));
+  plan.ints.resize(2 * size_t(W) + 2 * size_t(H));
+  plan.floats.resize(2 * size_t(W) + 2 * size_t(H));
   int32_t* ints = plan.ints.data();
   float* floats = plan.floats.data();
   int32_t *col_off0 = ints, *col_off1 = ints + W, *row0 = ints + 2 * W, *row1 = row0 + H;
@@ -124,18 +127,51 @@ void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options,
   job.row1 = row1;
   job.row_w0 = row_w0;
   job.row_w1 = row_w1;
-  job.cache = floats + 2 * W + 2 * H;
-  job.window_plan = ints + 2 * W + 2 * H;
 }
 
-void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* out) {
-  const FlushDenormals flush_denormals;
+void run_mask_resample(const MaskResamplePlan& plan, int threads) {
+  struct WorkerScratch {
+    std::vector<float> cache;         // the separable path's two horizontally interpolated rows
+    std::vector<int32_t> window_plan;  // its column plan, made on the worker's first chunk
+    bool planned = false;
+  };
+  thread_local std::array<WorkerScratch, parallel::kMaxWorkers> caller_scratch;
+  auto& scratch = caller_scratch;  // the caller's, also for the helpers running the lambda
+  const kernels::ResampleMaskJob& job = plan.job;
+  const parallel::RowSplit split = parallel::split_rows(job.height, job.width, threads);
+  if (plan.separable) {
+    for (int k = 0; k < split.workers; ++k) {
+      scratch[k].cache.resize(2 * size_t(job.width));
+      scratch[k].window_plan.resize(3 * size_t(job.width));
+      scratch[k].planned = false;
+    }
+  }
+  const kernels::KernelTable& table = kernels::active_table();
+  const bool separable = plan.separable;
+  auto run_rows = [&](int worker, int64_t begin, int64_t end) {
+    const FlushDenormals flush_denormals;  // per thread
+    kernels::ResampleMaskJob part = job;
+    part.row_begin = static_cast<int>(begin);
+    part.row_end = static_cast<int>(end);
+    if (separable) {
+      WorkerScratch& w = scratch[worker];
+      part.cache = w.cache.data();
+      part.window_plan = w.window_plan.data();
+      part.window_planned = w.planned;
+      table.resample_mask_separable(part);
+      w.planned = true;
+    } else {
+      table.resample_mask_affine(part);
+    }
+  };
+  parallel::for_chunks(job.height, split.chunk, split.workers, run_rows);
+}
+
+void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* out, int threads) {
   thread_local MaskResamplePlan plan;
   plan_mask_resample(mask, options, plan);
   plan.job.out = out;
-  const kernels::KernelTable& table = kernels::active_table();
-  if (plan.separable) table.resample_mask_separable(plan.job);
-  else table.resample_mask_affine(plan.job);
+  run_mask_resample(plan, threads);
 }
 
 }  // namespace edgevision

@@ -28,6 +28,7 @@ def segmentation_smoothing(
     transform: Transform | None = None,
     border: Literal["replicate", "zero"] = "replicate",
     out: np.ndarray | None = None,
+    threads: int = 1,
 ) -> np.ndarray:
     """MediaPipe's SegmentationSmoothingCalculator (CPU): blend the previous mask into the
     current one where the current one is uncertain.
@@ -46,6 +47,7 @@ def segmentation_smoothing(
     ``size`` (``(width, height)``): ``current`` is the model-resolution mask, resized as
     ``resize_mask(current, size, transform=transform, border=border)`` resizes it and smoothed
     in the same pass, without writing the frame-size intermediate (the result is exactly the
-    two calls'). ``previous`` and the result are then ``size``.
+    two calls'). ``previous`` and the result are then ``size``; ``threads`` shares the rows
+    as :func:`edgevision.kernels.resize_mask` does.
     """
-    return _native.segmentation_smoothing(previous, current, ratio, out, size, transform, border)
+    return _native.segmentation_smoothing(previous, current, ratio, out, size, transform, border, threads)

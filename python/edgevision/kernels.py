@@ -146,6 +146,7 @@ def resize_mask(
     threshold: float | None = None,
     border: Literal["replicate", "zero"] = "replicate",
     out: np.ndarray | None = None,
+    threads: int = 1,
 ) -> np.ndarray:
     """Bilinear upsample of a float32 mask to ``size = (width, height)``.
 
@@ -164,8 +165,12 @@ def resize_mask(
 
     ``threshold``: return a uint8 0/1 mask, ``1`` where the value is ``> threshold``,
     computed in the same pass.
+
+    ``threads``: share a large output's rows (from about 0.25 megapixels per thread) among
+    up to this many threads, the caller and shared helper threads (at most 4 and the cores);
+    the result is identical.
     """
-    return _native.resize_mask(mask, size, transform, threshold, border, out)
+    return _native.resize_mask(mask, size, transform, threshold, border, out, threads)
 
 
 def composite(
@@ -178,6 +183,7 @@ def composite(
     threshold: float | None = None,
     border: Literal["replicate", "zero"] = "replicate",
     out: np.ndarray | None = None,
+    threads: int = 1,
 ) -> np.ndarray:
     """Blend ``image`` over a background where ``mask`` is the foreground weight.
 
@@ -198,8 +204,11 @@ def composite(
     ``"blur"``: the frame blurred with a Gaussian of ``blur_sigma`` pixels, computed at
     reduced resolution and kept within 2/255 mean absolute difference of
     ``cv2.GaussianBlur`` (reflect-101 borders).
+
+    ``threads``: share a large frame's rows among up to this many threads, as
+    :func:`resize_mask` does; the result is identical.
     """
-    return _native.composite(image, mask, background, blur_sigma, out, transform, threshold, border)
+    return _native.composite(image, mask, background, blur_sigma, out, transform, threshold, border, threads)
 
 
 def quantize(

@@ -27,8 +27,10 @@ struct CompositeMask {
 };
 
 // `out`: contiguous H x W x C bytes, C = image.channels (alpha copied from `image`). Blended in
-// fixed point: within one level of round(bg + (image - bg) * mask), unbiased.
-void composite(const ImageView& image, const CompositeMask& mask, const Background& background, uint8_t* out);
+// fixed point: within one level of round(bg + (image - bg) * mask), unbiased. `threads`: share a
+// large frame's rows with up to threads - 1 helper threads (the result is the same).
+void composite(const ImageView& image, const CompositeMask& mask, const Background& background, uint8_t* out,
+               int threads = 1);
 
 // The reduced-resolution factor and low-resolution sigma used for a blur of `sigma` pixels.
 struct BlurPlan {

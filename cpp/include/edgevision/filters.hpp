@@ -125,8 +125,8 @@ void segmentation_smoothing(const PlaneView<float>& previous, const PlaneView<fl
                             float* out);
 // The same with `current` at model resolution: resized as resize_mask(current, resize, ...)
 // resizes it, each output row smoothed while in cache (no frame-size intermediate). `previous`
-// is resize.size with contiguous rows; resize.threshold must be unset.
+// is resize.size with contiguous rows; resize.threshold must be unset. `threads` as resize_mask's.
 void segmentation_smoothing(const PlaneView<float>& previous, const PlaneView<float>& current, const MaskResize& resize,
-                            float ratio, float* out);
+                            float ratio, float* out, int threads = 1);
 
 }  // namespace edgevision

@@ -16,7 +16,8 @@ struct MaskResize {
   std::optional<float> threshold;        // uint8 0/1 output (value > threshold) when set
 };
 
-// `out`: size.width * size.height floats, or bytes when thresholded; contiguous.
-void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* out);
+// `out`: size.width * size.height floats, or bytes when thresholded; contiguous. `threads`: share
+// a large output's rows with up to threads - 1 helper threads (the result is the same).
+void resize_mask(const PlaneView<float>& mask, const MaskResize& options, void* out, int threads = 1);
 
 }  // namespace edgevision

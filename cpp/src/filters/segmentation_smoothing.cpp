@@ -14,20 +14,17 @@ void segmentation_smoothing(const PlaneView<float>& prev, const PlaneView<float>
 }
 
 void segmentation_smoothing(const PlaneView<float>& prev, const PlaneView<float>& cur, const MaskResize& resize,
-                            float ratio, float* out) {
+                            float ratio, float* out, int threads) {
   if (resize.threshold) throw std::invalid_argument("segmentation smoothing works on probabilities, not thresholds");
   if (prev.width != resize.size.width || prev.height != resize.size.height || prev.col_stride != 1)
     throw std::invalid_argument("previous must be the output size with contiguous rows");
-  const FlushDenormals flush_denormals;
   thread_local MaskResamplePlan plan;
   plan_mask_resample(cur, resize, plan);
   plan.job.previous = prev.data;
   plan.job.previous_row_stride = prev.row_stride;
   plan.job.smoothing_ratio = ratio;
   plan.job.out = out;
-  const kernels::KernelTable& table = kernels::active_table();
-  if (plan.separable) table.resample_mask_separable(plan.job);
-  else table.resample_mask_affine(plan.job);
+  run_mask_resample(plan, threads);
 }
 
 }  // namespace edgevision

@@ -158,10 +158,11 @@ void blend(const BlendJob& job) {
   WindowPlan up_plan{};
   if (job.background == BackgroundKind::upsampled) {
     up_plan = {job.up_window_plan, job.up_window_plan + width, job.up_window_plan + 2 * width};
-    plan_windows<V>(job.up_off0, job.up_off1, width - width % V::kLanes, job.low_w, up_plan);
+    if (!job.up_window_planned)
+      plan_windows<V>(job.up_off0, job.up_off1, width - width % V::kLanes, job.low_w, up_plan);
   }
   const auto upsample = [&](int low_row, int16_t* dst) { upsample_low_row<V>(job, up_plan, low_row, dst); };
-  for (int y = 0; y < job.fg.height; ++y) {
+  for (int y = job.row_begin; y < job.row_end; ++y) {
     weight_elements<V>(job, mask_row<V>(job, mask_cache, mask_plan, y), job.weight_elements);
     const uint8_t* fg = nullptr;
     if (job.fg_elem_off == nullptr) {

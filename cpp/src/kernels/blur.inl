@@ -59,7 +59,7 @@ void box_downsample(const BoxDownsampleJob& job) {
   const int block_end = full_blocks * f * C;
   const int vector_end = block_end - block_end % V::kLanes16;
   uint16_t* block_sum = reinterpret_cast<uint16_t*>(job.block_sum);
-  for (int ly = 0; ly < job.low_h; ++ly) {
+  for (int ly = job.row_begin; ly < job.row_end; ++ly) {
     sum_source_rows<V>(job, ly, n);
     const int16_t* sum = job.column_sum;
     float* out = job.out + int64_t{ly} * job.low_w;

@@ -46,12 +46,14 @@ struct ResampleMaskJob {
   const float* row_w1;
   float* cache;  // 2 * width floats of scratch
   int32_t* window_plan;  // 3 * width ints of scratch
+  bool window_planned;   // window_plan already holds this job's column plan (a worker's later chunks)
   // affine
   AffineMap map;
   Border border;
   int tap_x0, tap_y0, tap_x1, tap_y1;  // inclusive range of readable taps (the content)
   float valid_x0, valid_y0, valid_x1, valid_y1;  // positions beyond these give 0 (replicate)
-  // output
+  // output: rows [row_begin, row_end) of it
+  int row_begin, row_end;
   bool thresholded;
   float threshold;
   // Segmentation smoothing fused into the pass (float output only): each finished output row
@@ -79,6 +81,7 @@ struct BoxDownsampleJob {
                             // when rows are contiguous
   int factor;               // at most 32: a column of `factor` bytes sums within int16
   int low_w, low_h;
+  int row_begin, row_end;   // the low-resolution rows to compute
   int16_t* column_sum;      // scratch, width * channels + factor * channels + 64, zeroed tail
   int16_t* block_sum;       // scratch, width * channels + 64 (uint16 sums of factor x factor)
   float* out;
@@ -108,7 +111,7 @@ struct BlendJob {
   const float* mask_f32;
   const uint8_t* mask_u8;
   int64_t mask_row_stride, mask_col_stride;
-  const ResampleMaskJob* mask_resample;  // null for a frame-size plane
+  const ResampleMaskJob* mask_resample;  // null for a frame-size plane; its scratch is this job's
   bool thresholded;  // weight 1 where mask > threshold, else 0
   float threshold;
   float* mask_row;           // scratch, W floats
@@ -129,6 +132,7 @@ struct BlendJob {
   const int32_t* up_row0;
   const int32_t* up_row1;
   int32_t* up_window_plan;  // scratch, 3 * W
+  bool up_window_planned;   // up_window_plan already holds the plan (a worker's later chunks)
   const int32_t* up_row_q0;  // Q15 row weights in [0, 32768], summing to 32768
   const int32_t* up_row_q1;
   float* up_planes;     // scratch, channels * W floats
@@ -136,6 +140,7 @@ struct BlendJob {
   int16_t* up_cache;    // scratch, 2 * W * channels (Q6 rows)
   int16_t* bg_row;      // scratch, W * channels (Q6)
   int16_t* fg_row;      // scratch, W * channels (Q6; strided foregrounds)
+  int row_begin, row_end;  // the output rows to blend
   uint8_t* out;         // contiguous height x width x channels
 };
 

@@ -46,12 +46,13 @@ void resample_row_horizontal(const ResampleMaskJob& job, const WindowPlan& plan,
   }
 }
 
-// The window plan of a separable job's columns, in its scratch.
+// The window plan of a separable job's columns, in its scratch (planned unless it already is).
 template <class V>
 WindowPlan plan_columns(const ResampleMaskJob& job) {
   const WindowPlan plan{job.window_plan, job.window_plan + job.width, job.window_plan + 2 * job.width};
-  plan_windows<V>(job.col_off0, job.col_off1, job.width - job.width % V::kLanes,
-                  (job.src.width - 1) * job.src.col_stride + 1, plan);
+  if (!job.window_planned)
+    plan_windows<V>(job.col_off0, job.col_off1, job.width - job.width % V::kLanes,
+                    (job.src.width - 1) * job.src.col_stride + 1, plan);
   return plan;
 }
 
@@ -105,7 +106,7 @@ void resample_mask_separable(const ResampleMaskJob& job) {
   auto interpolate = [&](int src_row, float* dst) {
     resample_row_horizontal<V>(job, plan, job.src.data + src_row * job.src.row_stride, dst);
   };
-  for (int i = 0; i < job.height; ++i) {
+  for (int i = job.row_begin; i < job.row_end; ++i) {
     const float *top, *bottom;
     cache.get(job.row0[i], job.row1[i], top, bottom, interpolate);
     resample_row_vertical<V>(job, top, bottom, i, 0, vector_end);
@@ -309,7 +310,7 @@ void resample_mask_affine(const ResampleMaskJob& job) {
   const int vector_end = job.width - job.width % lanes;
   const auto down = [&](int c) { return std::min(c - c % lanes, vector_end); };
   const auto up = [&](int c) { return std::min(c + (lanes - c % lanes) % lanes, vector_end); };
-  for (int i = 0; i < job.height; ++i) {
+  for (int i = job.row_begin; i < job.row_end; ++i) {
     // Whole chunks of the vector part: zeros | general | interior | general | zeros, then the
     // scalar tail through the general path. Each part gives the general path's values.
     int touch_begin = 0, touch_end = job.width, inner_begin, inner_end;

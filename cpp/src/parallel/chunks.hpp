@@ -1,10 +1,11 @@
 // Work split over the calling thread and a few shared helper threads, for kernels whose output
-// is large enough to repay a second core (SAM 2's mask at 1080p).
+// is large enough to repay a second core (frame-size masks and composites, SAM 2's mask).
 //
 // The caller starts at once and never waits for a helper that has not started: chunks are
 // claimed from a counter, and a helper that wakes after the caller has claimed the last chunk
 // leaves without touching the job. Waking a parked helper takes 20-350 us on a VM, so a
-// helper that wakes late only does less of the work.
+// helper that wakes late only does less of the work. A helper watches for the next job for
+// 100 us before it parks, so the steps of one kernel reach it without a wake-up.
 #pragma once
 
 #include <cstdint>
@@ -32,5 +33,16 @@ void for_chunks(int64_t count, int64_t chunk, int workers, F& f) {
 
 // Workers run_chunks would use for `workers` requested (the cores and kMaxWorkers cap it).
 int usable_workers(int workers);
+
+// How to share an output of `rows` rows of `row_pixels` pixels among at most `threads` workers:
+// one worker per kPixelsPerWorker pixels (~0.1 ms of work; waking a helper costs the caller
+// ~0.02 ms), and kChunksPerWorker chunks each, so that a helper that wakes late still takes a share.
+struct RowSplit {
+  int workers;
+  int64_t chunk;  // rows per chunk
+};
+constexpr int64_t kPixelsPerWorker = int64_t{1} << 18;
+constexpr int kChunksPerWorker = 8;
+RowSplit split_rows(int64_t rows, int64_t row_pixels, int threads);
 
 }  // namespace edgevision::parallel

@@ -47,9 +47,6 @@ namespace {
 
 using namespace sam2_kernels;
 
-constexpr int64_t kPixelsPerWorker = 1 << 18;  // ~0.1 ms of work: waking a helper costs ~0.02 ms
-constexpr int kChunksPerWorker = 8;              // so that a helper that wakes late still takes a share
-
 // PyTorch's taps along one axis (area_pixel_compute_source_index, clamped like
 // guard_index_and_lambda), in float32 as its CPU kernel computes them: per output index the
 // offsets of the two source elements (`stride` apart) and their weights.
@@ -190,8 +187,8 @@ void sam2_upsample_threshold(const PlaneView<float>& logits, Size size, float th
   const int32_t* span = job.row0 + 2 * H;
 
   // Helpers only for an output large enough to repay waking them.
-  const int workers = parallel::usable_workers(
-      static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(1, int64_t{W} * H / kPixelsPerWorker))));
+  const parallel::RowSplit split = parallel::split_rows(H, W, threads);
+  const int workers = split.workers;
   for (int k = 0; k < workers; ++k) {
     WorkerScratch& w = scratch.workers[k];
     w.cache.resize(2 * size_t(W));
@@ -225,8 +222,7 @@ void sam2_upsample_threshold(const PlaneView<float>& logits, Size size, float th
     table.upsample_threshold(part);
     w.ready = true;
   };
-  const int64_t chunk = (H + int64_t{workers} * kChunksPerWorker - 1) / (int64_t{workers} * kChunksPerWorker);
-  parallel::for_chunks(H, chunk, workers, run_rows);
+  parallel::for_chunks(H, split.chunk, workers, run_rows);
 }
 
 }  // namespace edgevision

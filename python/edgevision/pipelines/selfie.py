@@ -65,8 +65,10 @@ class SelfieSegmenter(ModelPipeline):
       one using MediaPipe's SegmentationSmoothingCalculator weighting
       (``combine_with_previous_ratio``), at the model's output resolution; uncertain pixels
       follow the previous frame more. ``reset()`` forgets the previous frame.
-    * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load`;
-      ``runtime="onnxruntime"`` runs the card's model converted to ONNX (:mod:`edgevision.convert`,
+    * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load`; ``threads``
+      also caps the threads that share the frame-size work (the mask upsampling and the
+      composite: the calling thread and shared helper threads; default: the cores, at most 4;
+      ``threads=1`` keeps everything on the calling thread). ``runtime="onnxruntime"`` runs the card's model converted to ONNX (:mod:`edgevision.convert`,
       converted once and cached), e.g. with ``device="qnn-htp"``.
     * ``model_path``: a local model file (``.tflite`` or ``.onnx``, e.g. a quantised conversion)
       to use instead of fetching the card's file (its pre/post-processing still comes from
@@ -119,6 +121,7 @@ class SelfieSegmenter(ModelPipeline):
         self.channel_order = channel_order
         source = card.name if model_path is None else model_path
         self.model = runtime_module.load(source, runtime=runtime, device=device, threads=threads)
+        self._post_threads = threads if threads is not None else 4  # the kernels cap it at the cores
 
         spec = card.inputs[0] if card.inputs else None
         self.input_size: tuple[int, int] = tuple(pre.get("size") or (spec.shape[2], spec.shape[1]))  # (w, h)
@@ -176,7 +179,7 @@ class SelfieSegmenter(ModelPipeline):
         letterboxed = self.resize == "letterbox"
         result = self._infer(frame, lambda small, transform: kernels.composite(
             frame, small, bg, blur_sigma=blur_sigma, threshold=threshold,
-            transform=transform if letterboxed else None, out=out))
+            transform=transform if letterboxed else None, out=out, threads=self._post_threads))
         self._time_postprocess(start)
         return result
 
@@ -243,9 +246,10 @@ class SelfieSegmenter(ModelPipeline):
 
     def _to_frame(self, small, transform, size, threshold, out):
         if self.resize == "letterbox":
-            return kernels.resize_mask(small, size, transform=transform, threshold=threshold, out=out)
+            return kernels.resize_mask(small, size, transform=transform, threshold=threshold, out=out,
+                                       threads=self._post_threads)
         # MediaPipe: cv2.resize(INTER_LINEAR) of the whole mask to the frame size.
-        return kernels.resize_mask(small, size, threshold=threshold, out=out)
+        return kernels.resize_mask(small, size, threshold=threshold, out=out, threads=self._post_threads)
 
     def _prepare_background(self, background: Background, size: tuple[int, int]):
         if isinstance(background, str):
