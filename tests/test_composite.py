@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 import pytest
 
 from assertions import assert_max_diff, assert_mean_diff, assert_unbiased
-from edgevision.kernels import composite
+from edgevision.kernels import blurred_background, composite
 from images import random_image, smooth_mask, soft_circle
 from reference import composite_reference
 
@@ -209,3 +211,52 @@ def test_low_res_mask_bad_arguments(astronaut):
         composite(astronaut, np.zeros((32, 32), np.float32), (0, 0, 0), threshold=float("nan"))
     with pytest.raises(ValueError, match="border"):
         composite(astronaut, np.zeros((32, 32), np.float32), (0, 0, 0), border="wrap")
+
+
+# ------------------------------------------------- blur started ahead (blurred_background)
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_blurred_background_equals_blur_composite(astronaut_720p, rng, threads):
+    mask = smooth_mask(rng, 256, 256)
+    expected = composite(astronaut_720p, mask, "blur", blur_sigma=6.0)
+    ahead = blurred_background(astronaut_720p, 6.0, threads=threads)
+    np.testing.assert_array_equal(composite(astronaut_720p, mask, ahead, threads=threads), expected)
+    # And against cv2's exact blur, as the contract says.
+    zeros = np.zeros((720, 1280), np.float32)
+    got = composite(astronaut_720p, zeros, blurred_background(astronaut_720p, 6.0, threads=threads))
+    assert_mean_diff(got, cv2.GaussianBlur(astronaut_720p, (0, 0), 6.0), 2.0, "blurred ahead")
+
+
+def test_blurred_background_reused_across_frames_and_sizes(astronaut, camera3, astronaut_720p, rng):
+    ahead = None
+    for frame in (astronaut_720p, astronaut, camera3, astronaut_720p):
+        mask = smooth_mask(rng, 144, 256)
+        reused = blurred_background(frame, 8.0, out=ahead)
+        assert ahead is None or reused is ahead
+        ahead = reused
+        np.testing.assert_array_equal(composite(frame, mask, ahead), composite(frame, mask, "blur"))
+
+
+def test_blurred_background_must_fit_the_frame(astronaut, astronaut_720p):
+    ahead = blurred_background(astronaut_720p)
+    with pytest.raises(ValueError, match="background"):
+        composite(astronaut, np.zeros((512, 512), np.float32), ahead)
+    with pytest.raises(TypeError, match="out"):
+        blurred_background(astronaut, out=np.zeros(3))
+    with pytest.raises(ValueError, match="blur_sigma"):
+        blurred_background(astronaut, 0.0)
+    with pytest.raises(ValueError, match="threads"):
+        blurred_background(astronaut, threads=0)
+    with pytest.raises(ValueError, match="image"):
+        blurred_background(astronaut[..., 0])
+
+
+def test_blurred_background_shared_by_threads(astronaut_720p, rng):
+    masks = [smooth_mask(rng, 256, 256) for _ in range(4)]
+    expected = [composite(astronaut_720p, m, "blur") for m in masks]
+    ahead = blurred_background(astronaut_720p)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda m: composite(astronaut_720p, m, ahead, threads=2), masks * 3))
+    for k, got in enumerate(results):
+        np.testing.assert_array_equal(got, expected[k % 4])

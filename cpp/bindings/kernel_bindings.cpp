@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cmath>
+#include <mutex>
 #include <optional>
 
 #include "arrays.hpp"
@@ -56,8 +57,9 @@ py::array tensor_output(const TensorSpec& spec, const py::object& out) {
 py::tuple letterbox_py(const py::handle& image, const py::handle& size, const py::handle& keep_aspect_obj,
                        const py::handle& value_range, const py::handle& layout, const py::handle& border,
                        const py::handle& sampling, const py::handle& dtype, const py::handle& channel_order,
-                       const py::object& out) {
+                       const py::object& out, const py::handle& threads_obj) {
   const ImageView view = image_view(image, "image");
+  const int threads = parse_threads(threads_obj);
   const TensorSpec spec = tensor_spec(size, value_range, layout, border, dtype, channel_order);
   const Sampling mode = parse_sampling(sampling);
   const bool keep_aspect = parse_flag(keep_aspect_obj, "keep_aspect");
@@ -66,7 +68,7 @@ py::tuple letterbox_py(const py::handle& image, const py::handle& size, const py
   std::optional<Transform> transform;
   {
     py::gil_scoped_release release;
-    transform.emplace(letterbox(view, spec, keep_aspect, mode, data));
+    transform.emplace(letterbox(view, spec, keep_aspect, mode, data, threads));
   }
   return py::make_tuple(tensor, *transform);
 }
@@ -74,8 +76,9 @@ py::tuple letterbox_py(const py::handle& image, const py::handle& size, const py
 py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const py::handle& size,
                       const py::handle& keep_aspect_obj, const py::handle& value_range, const py::handle& layout,
                       const py::handle& border, const py::handle& dtype, const py::handle& channel_order,
-                      const py::object& out) {
+                      const py::object& out, const py::handle& threads_obj) {
   const ImageView view = image_view(image, "image");
+  const int threads = parse_threads(threads_obj);
   if (!py::isinstance<Rect>(rect_obj))
     throw py::type_error("rect must be an edgevision.Rect, got " +
                          py::str(py::type::of(rect_obj).attr("__name__")).cast<std::string>());
@@ -89,9 +92,16 @@ py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const
   std::optional<Transform> transform;
   {
     py::gil_scoped_release release;
-    transform.emplace(warp_roi(view, rect, spec, keep_aspect, data));
+    transform.emplace(warp_roi(view, rect, spec, keep_aspect, data, threads));
   }
   return py::make_tuple(tensor, *transform);
+}
+
+float parse_blur_sigma(const py::handle& obj) {
+  const double sigma = real_number(obj, "blur_sigma must be a number, got " + py::repr(obj).cast<std::string>());
+  if (!std::isfinite(sigma) || sigma <= 0 || sigma > 1000)
+    throw py::value_error("blur_sigma must be a positive number of pixels (at most 1000), got " + std::to_string(sigma));
+  return static_cast<float>(sigma);
 }
 
 // None, or a finite number.
@@ -123,8 +133,56 @@ py::array resize_mask_py(const py::handle& mask, const py::handle& size, const p
   return result;
 }
 
+// A frame's background blur started ahead (BlurredFrame), with the frame it reads kept alive.
+struct BlurredBackground {
+  py::object image;    // declared first: destroyed after `frame` has finished reading it
+  BlurredFrame frame;
+  std::mutex mutex;    // one start or composite at a time
+};
+
+py::object blurred_background_py(const py::handle& image, const py::handle& blur_sigma_obj,
+                                 const py::handle& threads_obj, const py::object& out) {
+  const ImageView view = image_view(image, "image");
+  const float sigma = parse_blur_sigma(blur_sigma_obj);
+  const int threads = parse_threads(threads_obj);
+  py::object result = out;
+  if (out.is_none()) {
+    result = py::cast(new BlurredBackground, py::return_value_policy::take_ownership);
+  } else if (!py::isinstance<BlurredBackground>(out)) {
+    throw py::type_error("out must be a BlurredBackground to reuse, got " +
+                         py::str(py::type::of(out).attr("__name__")).cast<std::string>());
+  }
+  BlurredBackground& bg = result.cast<BlurredBackground&>();
+  py::object keep = py::reinterpret_borrow<py::object>(image);
+  {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(bg.mutex);
+    bg.frame.finish();  // done with the previous frame before letting it go
+  }
+  bg.image = keep;
+  {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(bg.mutex);
+    bg.frame.start(view, sigma, threads);
+  }
+  return result;
+}
+
 Background parse_background(const py::handle& obj, const ImageView& image) {
   Background bg;
+  if (py::isinstance<BlurredBackground>(obj)) {
+    BlurredBackground& blurred = obj.cast<BlurredBackground&>();
+    const BlurredFrame& frame = blurred.frame;
+    if (!frame.started()) throw py::value_error("background: this BlurredBackground has no frame yet");
+    if (frame.width() != image.width || frame.height() != image.height || frame.channels() != image.channels)
+      throw py::value_error("background: a BlurredBackground of " + std::to_string(frame.height()) + " x " +
+                            std::to_string(frame.width()) + " x " + std::to_string(frame.channels()) +
+                            " does not fit an image of " + std::to_string(image.height) + " x " +
+                            std::to_string(image.width) + " x " + std::to_string(image.channels));
+    bg.kind = Background::Kind::blurred;
+    bg.blurred = &blurred.frame;
+    return bg;
+  }
   const std::string expected =
       "background must be a colour (one number 0-255 per channel), an image of the frame's size, or 'blur'";
   if (py::isinstance<py::str>(obj)) {
@@ -180,16 +238,15 @@ py::array composite_py(const py::handle& image, const py::handle& mask, const py
     throw py::type_error("mask must be a float32 or uint8 array, got dtype " + dtype_name(mask_array));
   }
   Background bg = parse_background(background, view);
-  const double blur_sigma =
-      real_number(blur_sigma_obj, "blur_sigma must be a number, got " + py::repr(blur_sigma_obj).cast<std::string>());
-  if (!std::isfinite(blur_sigma) || blur_sigma <= 0 || blur_sigma > 1000)
-    throw py::value_error("blur_sigma must be a positive number of pixels (at most 1000), got " +
-                          std::to_string(blur_sigma));
-  bg.blur_sigma = static_cast<float>(blur_sigma);
+  bg.blur_sigma = parse_blur_sigma(blur_sigma_obj);
   py::array result = output_array(out, {view.height, view.width, view.channels}, true);
   uint8_t* data = static_cast<uint8_t*>(result.mutable_data());
+  BlurredBackground* blurred = py::isinstance<BlurredBackground>(background) ? &background.cast<BlurredBackground&>()
+                                                                            : nullptr;
   {
     py::gil_scoped_release release;
+    std::unique_lock<std::mutex> lock;
+    if (blurred != nullptr) lock = std::unique_lock<std::mutex>(blurred->mutex);
     composite(view, m, bg, data, threads);
   }
   return result;
@@ -202,6 +259,11 @@ void bind_kernels(py::module_& m) {
   m.def("warp_roi", &warp_roi_py);
   m.def("resize_mask", &resize_mask_py);
   m.def("composite", &composite_py);
+  py::class_<BlurredBackground>(m, "BlurredBackground", R"doc(
+A frame's background blur, computed on a helper thread while the caller goes on (see
+``edgevision.kernels.blurred_background``); pass it as ``composite``'s background.
+)doc");
+  m.def("blurred_background", &blurred_background_py);
 }
 
 }  // namespace edgevision::bindings

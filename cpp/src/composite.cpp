@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
@@ -126,7 +127,99 @@ void blurred_low_res(const ImageView& image, const BlurPlan& plan, int threads, 
   parallel::for_chunks(C, 1, split.workers, blur_planes);
 }
 
+// The blend's background from low-resolution planes (low_w x low_h, box factor `factor`):
+// separable bilinear taps with half-pixel centres into the tables, frame pixel X reading low
+// position (X + 0.5)/factor - 0.5.
+void upsampled_background(const float* low, int low_w, int low_h, int factor, int W, int H,
+                          std::vector<int32_t>& ints, std::vector<float>& floats, kernels::BlendJob& job) {
+  job.background = kernels::BackgroundKind::upsampled;
+  job.up.low = low;
+  job.up.low_w = low_w;
+  job.up.low_plane = low_w * low_h;
+  ints.resize(2 * size_t(W) + 4 * size_t(H));
+  floats.resize(2 * size_t(W));
+  int32_t *off0 = ints.data(), *off1 = off0 + W, *r0 = off1 + W, *r1 = r0 + H;
+  int32_t *q0 = r1 + H, *q1 = q0 + H;
+  float *w0 = floats.data(), *w1 = w0 + W;
+  const float inv_f = 1.0f / static_cast<float>(factor);
+  for (int x = 0; x < W; ++x)
+    kernels::axis_taps<simd::ScalarOps>((static_cast<float>(x) + 0.5f) * inv_f - 0.5f, low_w, Border::replicate,
+                                        off0[x], off1[x], w0[x], w1[x]);
+  for (int y = 0; y < H; ++y) {
+    float a, b;
+    kernels::axis_taps<simd::ScalarOps>((static_cast<float>(y) + 0.5f) * inv_f - 0.5f, low_h, Border::replicate,
+                                        r0[y], r1[y], a, b);
+    q1[y] = std::clamp(static_cast<int32_t>(std::lround(b * 32768.0f)), 0, 32768);
+    q0[y] = 32768 - q1[y];
+  }
+  job.up.off0 = off0;
+  job.up.off1 = off1;
+  job.up.w0 = w0;
+  job.up.w1 = w1;
+  job.up.row0 = r0;
+  job.up.row1 = r1;
+  job.up.row_q0 = q0;
+  job.up.row_q1 = q1;
+}
+
 }  // namespace
+
+// ------------------------------------------------------------------------------ BlurredFrame
+
+struct BlurredFrame::State {
+  ImageView image;
+  BlurPlan plan{};
+  std::vector<float> low;
+  int low_w = 0, low_h = 0;
+  // The blend's background fields, with every low row's horizontal pass made ahead (`rows`).
+  kernels::BlendJob background{};
+  std::vector<int32_t> up_ints, window_plan;
+  std::vector<float> up_floats, row_scratch;
+  std::vector<int16_t> rows;
+  bool started = false;
+  parallel::PendingChunks pending;
+
+  void compute() {
+    blurred_low_res(image, plan, 1, low, low_w, low_h);
+    const int W = image.width, H = image.height, C = image.channels;
+    const size_t n = size_t(W) * C, pad = 64;
+    background = kernels::BlendJob{};
+    background.fg = image;  // its width and channels
+    upsampled_background(low.data(), low_w, low_h, plan.factor, W, H, up_ints, up_floats, background);
+    row_scratch.resize(2 * (n + pad));
+    background.up_planes = row_scratch.data();
+    background.up_float_row = row_scratch.data() + n + pad;
+    window_plan.resize(3 * size_t(W));
+    background.up_window_plan = window_plan.data();
+    rows.resize(size_t(low_h) * n);
+    kernels::active_table().upsample_background_rows(background, rows.data());
+    background.up.rows = rows.data();
+    background.up_window_plan = nullptr;  // each blend worker has its own
+  }
+};
+
+BlurredFrame::BlurredFrame() : state_(new State) {}
+BlurredFrame::~BlurredFrame() {
+  finish();
+  delete state_;
+}
+
+void BlurredFrame::start(const ImageView& image, float sigma, int threads) {
+  State& s = *state_;
+  s.pending.finish();  // the previous frame's, if it was never used
+  s.image = image;
+  s.plan = plan_blur(sigma);
+  s.started = true;
+  // One chunk: the whole blur on one helper (the caller is busy with something else).
+  s.pending.start(1, 1, threads > 1 ? 2 : 1,
+                  [](void* context, int, int64_t, int64_t) { static_cast<State*>(context)->compute(); }, &s);
+}
+
+void BlurredFrame::finish() { state_->pending.finish(); }
+int BlurredFrame::width() const { return state_->image.width; }
+int BlurredFrame::height() const { return state_->image.height; }
+int BlurredFrame::channels() const { return state_->image.channels; }
+bool BlurredFrame::started() const { return state_->started; }
 
 namespace {
 
@@ -230,38 +323,19 @@ void composite(const ImageView& image, const CompositeMask& mask, const Backgrou
       job.bg_elem_off = bg_off.empty() ? nullptr : bg_off.data();
       break;
     case Background::Kind::blur: {
-      job.background = kernels::BackgroundKind::upsampled;
       const BlurPlan plan = plan_blur(background.blur_sigma);
       int low_w, low_h;
       blurred_low_res(image, plan, threads, low, low_w, low_h);
-      job.low = low.data();
-      job.low_w = low_w;
-      job.low_plane = low_w * low_h;
-      // Bilinear upsample with half-pixel centres: frame pixel X reads low (X + 0.5)/f - 0.5.
-      up_ints.resize(2 * size_t(W) + 4 * size_t(H));
-      up_floats.resize(2 * size_t(W));
-      int32_t *off0 = up_ints.data(), *off1 = off0 + W, *r0 = off1 + W, *r1 = r0 + H;
-      int32_t *q0 = r1 + H, *q1 = q0 + H;
-      float *w0 = up_floats.data(), *w1 = w0 + W;
-      const float inv_f = 1.0f / static_cast<float>(plan.factor);
-      for (int x = 0; x < W; ++x)
-        kernels::axis_taps<simd::ScalarOps>((static_cast<float>(x) + 0.5f) * inv_f - 0.5f, low_w, Border::replicate,
-                                            off0[x], off1[x], w0[x], w1[x]);
-      for (int y = 0; y < H; ++y) {
-        float a, b;
-        kernels::axis_taps<simd::ScalarOps>((static_cast<float>(y) + 0.5f) * inv_f - 0.5f, low_h, Border::replicate,
-                                            r0[y], r1[y], a, b);
-        q1[y] = std::clamp(static_cast<int32_t>(std::lround(b * 32768.0f)), 0, 32768);
-        q0[y] = 32768 - q1[y];
-      }
-      job.up_off0 = off0;
-      job.up_off1 = off1;
-      job.up_w0 = w0;
-      job.up_w1 = w1;
-      job.up_row0 = r0;
-      job.up_row1 = r1;
-      job.up_row_q0 = q0;
-      job.up_row_q1 = q1;
+      upsampled_background(low.data(), low_w, low_h, plan.factor, W, H, up_ints, up_floats, job);
+      break;
+    }
+    case Background::Kind::blurred: {
+      BlurredFrame& blurred = *background.blurred;
+      blurred.finish();
+      if (blurred.width() != W || blurred.height() != H || blurred.channels() != C)
+        throw std::invalid_argument("the blurred background must be the frame's size and channels");
+      job.background = kernels::BackgroundKind::upsampled;
+      job.up = blurred.state_->background.up;
       break;
     }
   }

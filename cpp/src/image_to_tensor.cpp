@@ -4,11 +4,19 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <array>
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
+#include "parallel/chunks.hpp"
 
 namespace edgevision {
+
+namespace {
+// A sampled pixel (two rows of taps from a frame that is usually cold in cache) costs about as
+// much as this many pixels of a mask resize: the unit of parallel::split_rows.
+constexpr int64_t kPixelsPerSample = 12;
+}  // namespace
 
 Transform letterbox_transform(Size image, Size tensor, bool keep_aspect, Sampling sampling) {
   const double W = image.width, H = image.height, tw = tensor.width, th = tensor.height;
@@ -109,7 +117,7 @@ void fill_outside_content(T* out, const TensorSpec& spec, const PixelRect& c, T 
 }  // namespace
 
 void sample_into_tensor(const ImageView& image, const Transform& transform, const TensorSpec& spec,
-                        Border tap_border, void* out) {
+                        Border tap_border, void* out, int threads) {
   if (!transform.is_affine()) throw std::invalid_argument("transform must be affine");
   const Transform::Matrix& m = transform.matrix();
   kernels::SampleImageJob job{};
@@ -125,14 +133,28 @@ void sample_into_tensor(const ImageView& image, const Transform& transform, cons
   job.scale = (spec.range_hi - spec.range_lo) / 255.0f;
   job.offset = spec.range_lo;
   for (int ch = 0; ch < 3; ++ch) job.channel_shift[ch] = 8 * (spec.bgr_input ? 2 - ch : ch);
-  thread_local std::vector<int32_t> column_taps;
-  const size_t columns = static_cast<size_t>(c.x1 - c.x0) + 8;
-  if (column_taps.size() < 6 * columns) column_taps.resize(6 * columns);
-  job.column_offset = column_taps.data();
-  job.column_weights = column_taps.data() + columns;
-  job.column_weights_x4 = column_taps.data() + 2 * columns;
   job.out = out;
-  kernels::active_table().sample_image(job);
+  // Rows of the content in chunks; each chunk is a job over its rows with the worker's own
+  // column taps (recomputed per chunk: a few hundred columns).
+  thread_local std::array<std::vector<int32_t>, parallel::kMaxWorkers> caller_taps;
+  auto& column_taps = caller_taps;  // the caller's, also for the helpers running the lambda
+  const size_t columns = static_cast<size_t>(std::max(c.x1 - c.x0, 0)) + 8;
+  const parallel::RowSplit split =
+      parallel::split_rows(std::max(c.y1 - c.y0, 0), int64_t{c.x1 - c.x0} * kPixelsPerSample, threads);
+  for (int k = 0; k < split.workers; ++k)
+    if (column_taps[k].size() < 6 * columns) column_taps[k].resize(6 * columns);
+  const kernels::KernelTable& table = kernels::active_table();
+  auto run_rows = [&](int worker, int64_t begin, int64_t end) {
+    kernels::SampleImageJob part = job;
+    part.content.y0 = c.y0 + static_cast<int>(begin);
+    part.content.y1 = c.y0 + static_cast<int>(end);
+    int32_t* taps = column_taps[worker].data();
+    part.column_offset = taps;
+    part.column_weights = taps + columns;
+    part.column_weights_x4 = taps + 2 * columns;
+    table.sample_image(part);
+  };
+  parallel::for_chunks(std::max(c.y1 - c.y0, 0), split.chunk, split.workers, run_rows);
 
   const bool covers_all = c.x0 == 0 && c.y0 == 0 && c.x1 == spec.size.width && c.y1 == spec.size.height;
   if (covers_all) return;

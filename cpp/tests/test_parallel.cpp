@@ -86,6 +86,49 @@ TEST(parallel_chunks_unused_worker_ids_stay_unused) {
   for (int k = 0; k < 50; ++k) CHECK_MSG(covers_once(4000, 10, 2, why), why);
 }
 
+TEST(pending_chunks_run_while_the_caller_works_and_finish_all) {
+  // A job left to the helpers while the caller does other work (which finds the helpers busy
+  // and runs its own jobs alone); finish() leaves every index visited exactly once.
+  for (int64_t count : {1, 3, 200}) {
+    for (int workers : {1, 2, 4}) {
+      for (int repeat = 0; repeat < 20; ++repeat) {
+        std::vector<std::atomic<int>> visits(static_cast<size_t>(count));
+        for (auto& v : visits) v.store(0);
+        auto body = [&](int, int64_t begin, int64_t end) {
+          for (int64_t k = begin; k < end; ++k) visits[static_cast<size_t>(k)].fetch_add(1);
+        };
+        parallel::PendingChunks pending;
+        pending.start(count, 1, workers,
+                      [](void* context, int worker, int64_t begin, int64_t end) {
+                        (*static_cast<decltype(body)*>(context))(worker, begin, end);
+                      },
+                      &body);
+        CHECK(pending.pending());
+        std::string why;
+        CHECK_MSG(covers_once(300, 7, 4, why), why);  // meanwhile, on the calling thread
+        pending.finish();
+        CHECK(!pending.pending());
+        int64_t wrong = 0;
+        for (auto& v : visits) wrong += v.load() != 1;
+        CHECK_MSG(wrong == 0, std::to_string(wrong) + " of " + std::to_string(count) + " indices not visited once");
+      }
+    }
+  }
+}
+
+TEST(pending_chunks_left_unfinished_are_finished_on_destruction) {
+  std::atomic<int> visits{0};
+  auto body = [&](int, int64_t begin, int64_t end) { visits.fetch_add(static_cast<int>(end - begin)); };
+  {
+    parallel::PendingChunks pending;
+    pending.start(50, 1, 2, [](void* c, int w, int64_t b, int64_t e) { (*static_cast<decltype(body)*>(c))(w, b, e); },
+                  &body);
+  }
+  CHECK(visits.load() == 50);
+  std::string why;
+  CHECK_MSG(covers_once(1000, 10, 2, why), why);  // the helpers are free again
+}
+
 #if !defined(_WIN32)
 TEST(parallel_chunks_in_a_forked_child) {
   // qemu-user aborts when a multi-threaded guest forks (cpu_exec: cpu == current_cpu), so the

@@ -131,3 +131,42 @@ TEST(composite_split_rows_match_one_thread) {
     }
   }
 }
+
+TEST(blurred_frame_started_ahead_equals_the_blur_composite) {
+  // The blur handed to a helper (or computed by the composite when none took it) gives exactly
+  // the plain blur composite, frame after frame with the sizes changing, on every ISA.
+  const OwnedMask small = random_mask(256, 144, 1, 61, -0.2f);
+  CompositeMask mask;
+  mask.weights = small.view;
+  BlurredFrame ahead;
+  uint32_t seed = 70;
+  for (Isa isa : supported_isas()) {
+    force_isa(isa);
+    for (Size size : {kFrame, Size{640, 360}, kFrame, Size{37, 5}}) {
+      for (int channels : {3, 4}) {
+        const OwnedImage img = random_image(size.width, size.height, channels, channels, 0, seed++);
+        const size_t bytes = size_t(size.width) * size.height * channels;
+        std::vector<uint8_t> expected(bytes), got(bytes);
+        Background blur;
+        blur.kind = Background::Kind::blur;
+        blur.blur_sigma = 6.0f;
+        composite(img.view, mask, blur, expected.data(), 1);
+        for (int threads : {1, 4}) {
+          ahead.start(img.view, 6.0f, threads);
+          Background blurred;
+          blurred.kind = Background::Kind::blurred;
+          blurred.blurred = &ahead;
+          std::memset(got.data(), 0xAB, bytes);
+          composite(img.view, mask, blurred, got.data(), threads);
+          CHECK_MSG(std::memcmp(expected.data(), got.data(), bytes) == 0,
+                    std::string("blurred ahead, ") + isa_name(isa) + ", " + std::to_string(threads) + " threads, " +
+                        std::to_string(size.width) + "x" + std::to_string(size.height) + "x" + std::to_string(channels));
+        }
+      }
+    }
+  }
+  unforce_isa();
+  BlurredFrame never_used;  // started, never composited: finished on destruction
+  const OwnedImage img = random_image(640, 360, 3, 3, 0, 99);
+  never_used.start(img.view, 8.0f, 4);
+}

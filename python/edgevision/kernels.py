@@ -20,7 +20,7 @@ from typing import Literal, Sequence, Union
 import numpy as np
 
 from . import _native
-from ._native import Rect, Transform
+from ._native import BlurredBackground, Rect, Transform
 
 from .detections import DetectionDecoder, Detections, decode_detections, nms, ssd_anchors
 from .face_3dmm import FaceMap3DMMBasis, facemap_3dmm_decode
@@ -37,7 +37,8 @@ from .landmarks import (
 )
 from .sam2_ops import Sam2Mask, sam2_dense_positional_encoding, sam2_image_tensor, sam2_postprocess, sam2_prompt_encode
 
-__all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite", "quantize", "dequantize"]
+__all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite", "blurred_background",
+           "BlurredBackground", "quantize", "dequantize"]
 # Detector and landmark post-processing, temporal filters (see their modules for details).
 __all__ += [
     "Detections",
@@ -81,6 +82,7 @@ def letterbox(
     dtype: Literal["float32", "uint8"] = "float32",
     channel_order: Literal["rgb", "bgr"] = "rgb",
     out: np.ndarray | None = None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, Transform]:
     """Resize a whole frame into a model input tensor of ``size = (width, height)``.
 
@@ -103,9 +105,13 @@ def letterbox(
 
     ``out``: a C-contiguous, writeable array of the result's shape and dtype to fill
     (reuse it across frames to avoid allocating).
+
+    ``threads``: share a large tensor's rows (from about 150x150 pixels per thread) among up
+    to this many threads, the caller and shared helper threads (at most 4 and the cores); the
+    result is identical.
     """
     return _native.letterbox(
-        image, size, keep_aspect, value_range, layout, border, sampling, dtype, channel_order, out
+        image, size, keep_aspect, value_range, layout, border, sampling, dtype, channel_order, out, threads
     )
 
 
@@ -121,6 +127,7 @@ def warp_roi(
     dtype: Literal["float32", "uint8"] = "float32",
     channel_order: Literal["rgb", "bgr"] = "rgb",
     out: np.ndarray | None = None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, Transform]:
     """Crop the rotated rectangle ``rect`` (pixels, radians) into a tensor of ``size``.
 
@@ -131,10 +138,10 @@ def warp_roi(
     ``R(a) = [[cos a, -sin a], [sin a, cos a]]`` (image y axis points down, so a
     positive rotation turns the crop clockwise on screen). Bilinear; taps outside
     the image read the nearest edge pixel (``"replicate"``) or 0 (``"zero"``).
-    Returns ``(tensor, transform)`` as :func:`letterbox` does.
+    Returns ``(tensor, transform)`` as :func:`letterbox` does; ``out`` and ``threads`` as there.
     """
     return _native.warp_roi(
-        image, rect, size, keep_aspect, value_range, layout, border, dtype, channel_order, out
+        image, rect, size, keep_aspect, value_range, layout, border, dtype, channel_order, out, threads
     )
 
 
@@ -176,7 +183,7 @@ def resize_mask(
 def composite(
     image: np.ndarray,
     mask: np.ndarray,
-    background: Union[Color, np.ndarray, Literal["blur"]],
+    background: Union[Color, np.ndarray, Literal["blur"], BlurredBackground],
     *,
     blur_sigma: float = 8.0,
     transform: Transform | None = None,
@@ -203,12 +210,36 @@ def composite(
     order), an image of the frame's size (3 or 4 channels, alpha ignored), or
     ``"blur"``: the frame blurred with a Gaussian of ``blur_sigma`` pixels, computed at
     reduced resolution and kept within 2/255 mean absolute difference of
-    ``cv2.GaussianBlur`` (reflect-101 borders).
+    ``cv2.GaussianBlur`` (reflect-101 borders); or a :func:`blurred_background` started
+    earlier (``blur_sigma`` is then the one it was started with).
 
     ``threads``: share a large frame's rows among up to this many threads, as
     :func:`resize_mask` does; the result is identical.
     """
     return _native.composite(image, mask, background, blur_sigma, out, transform, threshold, border, threads)
+
+
+def blurred_background(
+    image: np.ndarray,
+    blur_sigma: float = 8.0,
+    *,
+    threads: int = 4,
+    out: BlurredBackground | None = None,
+) -> BlurredBackground:
+    """Start ``image``'s background blur on a helper thread and return at once.
+
+    Pass the result to :func:`composite` as ``background`` (for ``image`` or any frame of
+    its size and channels): the composite then waits for the blur, or computes it itself if
+    no helper took it, and gives exactly ``composite(..., "blur", blur_sigma=blur_sigma)``'s
+    result. Do other work in between (a model's inference: the selfie segmenter starts the
+    blur before its model runs), or there is nothing to gain. Until the composite, the
+    helpers belong to this blur (other kernels' rows are not shared meanwhile), and
+    ``image`` must not be modified (a reference to it is kept).
+
+    ``threads=1`` (or a single core): no helper, the composite computes the blur. ``out``: a
+    previous result to reuse for the next frame (no allocation while the size repeats).
+    """
+    return _native.blurred_background(image, blur_sigma, threads, out)
 
 
 def quantize(

@@ -103,17 +103,17 @@ void upsample_low_row(const BlendJob& job, const WindowPlan& plan, int low_row, 
   const int width = job.fg.width, channels = job.fg.channels, n = width * channels;
   const int vector_end = width - width % V::kLanes;
   for (int c = 0; c < channels; ++c) {
-    const float* src = job.low + int64_t{c} * job.low_plane + int64_t{low_row} * job.low_w;
+    const float* src = job.up.low + int64_t{c} * job.up.low_plane + int64_t{low_row} * job.up.low_w;
     float* plane_row = job.up_planes + int64_t{c} * width;
     for (int x = 0; x < vector_end; x += V::kLanes) {
       typename V::F a, b;
       planned_tap_pair<V>(src, plan, x, a, b);
-      V::store(plane_row + x, V::add(V::mul(a, V::load(job.up_w0 + x)), V::mul(b, V::load(job.up_w1 + x))));
+      V::store(plane_row + x, V::add(V::mul(a, V::load(job.up.w0 + x)), V::mul(b, V::load(job.up.w1 + x))));
     }
     for (int x = vector_end; x < width; ++x) {
       float a, b;
-      gather_tap_pair<S>(src, job.up_off0 + x, job.up_off1 + x, a, b);
-      plane_row[x] = S::add(S::mul(a, job.up_w0[x]), S::mul(b, job.up_w1[x]));
+      gather_tap_pair<S>(src, job.up.off0 + x, job.up.off1 + x, a, b);
+      plane_row[x] = S::add(S::mul(a, job.up.w0[x]), S::mul(b, job.up.w1[x]));
     }
   }
   float* row = job.up_float_row;
@@ -156,10 +156,10 @@ void blend(const BlendJob& job) {
   RowPairCache<int16_t> up_cache(job.up_cache, job.up_cache + n);
   const WindowPlan mask_plan = job.mask_resample != nullptr ? plan_columns<V>(*job.mask_resample) : WindowPlan{};
   WindowPlan up_plan{};
-  if (job.background == BackgroundKind::upsampled) {
+  if (job.background == BackgroundKind::upsampled && job.up.rows == nullptr) {
     up_plan = {job.up_window_plan, job.up_window_plan + width, job.up_window_plan + 2 * width};
     if (!job.up_window_planned)
-      plan_windows<V>(job.up_off0, job.up_off1, width - width % V::kLanes, job.low_w, up_plan);
+      plan_windows<V>(job.up.off0, job.up.off1, width - width % V::kLanes, job.up.low_w, up_plan);
   }
   const auto upsample = [&](int low_row, int16_t* dst) { upsample_low_row<V>(job, up_plan, low_row, dst); };
   for (int y = job.row_begin; y < job.row_end; ++y) {
@@ -191,8 +191,13 @@ void blend(const BlendJob& job) {
       }
       case BackgroundKind::upsampled: {
         const int16_t *top, *bottom;
-        up_cache.get(job.up_row0[y], job.up_row1[y], top, bottom, upsample);
-        const int32_t q0 = job.up_row_q0[y], q1 = job.up_row_q1[y];
+        if (job.up.rows != nullptr) {
+          top = job.up.rows + int64_t{job.up.row0[y]} * n;
+          bottom = job.up.rows + int64_t{job.up.row1[y]} * n;
+        } else {
+          up_cache.get(job.up.row0[y], job.up.row1[y], top, bottom, upsample);
+        }
+        const int32_t q0 = job.up.row_q0[y], q1 = job.up.row_q1[y];
         if (q1 == 0 || q0 == 0) {  // on a low-res row: a weight of 32768 is not a Q15 value
           const int16_t* bg = q1 == 0 ? top : bottom;
           blend_row<V>(fg, job.fg_row, weights, out, n, [bg](auto ops, int k) { return decltype(ops)::load_q(bg + k); });
@@ -207,6 +212,16 @@ void blend(const BlendJob& job) {
       }
     }
   }
+}
+
+// Every low-resolution row's horizontal pass (interleaved Q6, W * channels each) into `rows`,
+// ahead of the blends that read them (job.up.rows).
+template <class V>
+void upsample_background_rows(const BlendJob& job, int16_t* rows) {
+  const int width = job.fg.width, n = width * job.fg.channels, low_h = job.up.low_plane / job.up.low_w;
+  const WindowPlan plan{job.up_window_plan, job.up_window_plan + width, job.up_window_plan + 2 * width};
+  plan_windows<V>(job.up.off0, job.up.off1, width - width % V::kLanes, job.up.low_w, plan);
+  for (int r = 0; r < low_h; ++r) upsample_low_row<V>(job, plan, r, rows + int64_t{r} * n);
 }
 
 }  // namespace

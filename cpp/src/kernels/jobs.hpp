@@ -100,6 +100,21 @@ struct GaussianBlurJob {
 
 enum class BackgroundKind { color, image, upsampled };
 
+// A low-resolution planar float image and the separable tables that upsample it to the frame.
+struct UpsampledBackground {
+  const float* low;
+  int low_w, low_plane;  // row length and plane size
+  const int32_t* off0;   // per frame column
+  const int32_t* off1;
+  const float* w0;
+  const float* w1;
+  const int32_t* row0;   // per frame row
+  const int32_t* row1;
+  const int32_t* row_q0;  // Q15 row weights in [0, 32768], summing to 32768
+  const int32_t* row_q1;
+  const int16_t* rows;    // every low row's horizontal pass made ahead (W * channels each), or null
+};
+
 // out = round(bg + (fg - bg) * clamp(mask, 0, 1)) over the flat elements of each row, in fixed
 // point: images as Q6 int16 (byte * 64), the mask as Q15 weights (1 -> 32767, which still
 // returns fg exactly). Rows of W * channels elements; every scratch row is padded by 64.
@@ -122,19 +137,9 @@ struct BlendJob {
   const int16_t* color_row;  // Q6, W * channels
   ImageView bg;
   const int32_t* bg_elem_off;  // null when contiguous
-  // upsampled background: low-res planar float image + separable tables per pixel / row
-  const float* low;
-  int low_w, low_plane;  // row length and plane size
-  const int32_t* up_off0;
-  const int32_t* up_off1;
-  const float* up_w0;
-  const float* up_w1;
-  const int32_t* up_row0;
-  const int32_t* up_row1;
+  UpsampledBackground up;   // BackgroundKind::upsampled
   int32_t* up_window_plan;  // scratch, 3 * W
   bool up_window_planned;   // up_window_plan already holds the plan (a worker's later chunks)
-  const int32_t* up_row_q0;  // Q15 row weights in [0, 32768], summing to 32768
-  const int32_t* up_row_q1;
   float* up_planes;     // scratch, channels * W floats
   float* up_float_row;  // scratch, W * channels floats
   int16_t* up_cache;    // scratch, 2 * W * channels (Q6 rows)

@@ -14,6 +14,7 @@ struct KernelTable {
   void (*gaussian_blur)(const GaussianBlurJob&);
   void (*blend)(const BlendJob&);
   void (*smooth_mask)(const SmoothMaskJob&);
+  void (*upsample_background_rows)(const BlendJob&, int16_t* rows);
 };
 
 const KernelTable& table_for(Isa isa);

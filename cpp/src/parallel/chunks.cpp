@@ -131,15 +131,17 @@ RowSplit split_rows(int64_t rows, int64_t row_pixels, int threads) {
   return {workers, std::max<int64_t>(1, (rows + chunks - 1) / chunks)};
 }
 
-void run_chunks(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* context) {
+void PendingChunks::start(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* context) {
+  finish();
   if (count <= 0) return;
+  fn_ = fn;
+  context_ = context;
+  count_ = count;
   chunk = std::max<int64_t>(chunk, 1);
-  workers = std::min<int64_t>(usable_workers(workers), (count + chunk - 1) / chunk);
+  workers = usable_workers(workers);
   Pool& p = pool();
-  if (workers <= 1 || p.busy.exchange(true, std::memory_order_acquire)) {
-    fn(context, 0, 0, count);
-    return;
-  }
+  if (workers <= 1 || p.busy.exchange(true, std::memory_order_acquire)) return;  // finish() runs it all
+  published_ = true;
   p.fn = fn;
   p.context = context;
   p.count = count;
@@ -163,15 +165,33 @@ void run_chunks(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* con
     any_parked = p.parked > 0;
   }
   if (any_parked) p.wake.notify_all();  // helpers still watching see `published` change
-  work(p, 0);
-  // Close the job, then wait for the helpers inside it (each finishes at most its last chunk).
-  uint64_t s = p.state.load(std::memory_order_relaxed);
-  while (!p.state.compare_exchange_weak(s, s & ~kOpen, std::memory_order_acq_rel)) {
+}
+
+void PendingChunks::finish() {
+  if (fn_ == nullptr) return;
+  if (!published_) {
+    fn_(context_, 0, 0, count_);
+  } else {
+    Pool& p = pool();
+    work(p, 0);
+    // Close the job, then wait for the helpers inside it (each finishes at most its last chunk).
+    uint64_t s = p.state.load(std::memory_order_relaxed);
+    while (!p.state.compare_exchange_weak(s, s & ~kOpen, std::memory_order_acq_rel)) {
+    }
+    for (int spins = 0; (p.state.load(std::memory_order_acquire) & kInsideMask) != 0; ++spins) {
+      if (spins > 64) std::this_thread::yield();
+    }
+    p.busy.store(false, std::memory_order_release);
   }
-  for (int spins = 0; (p.state.load(std::memory_order_acquire) & kInsideMask) != 0; ++spins) {
-    if (spins > 64) std::this_thread::yield();
-  }
-  p.busy.store(false, std::memory_order_release);
+  fn_ = nullptr;
+  published_ = false;
+}
+
+void run_chunks(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* context) {
+  chunk = std::max<int64_t>(chunk, 1);
+  PendingChunks job;  // the caller takes a chunk at once: no more workers than chunks
+  job.start(count, chunk, static_cast<int>(std::min<int64_t>(workers, (count + chunk - 1) / chunk)), fn, context);
+  job.finish();
 }
 
 }  // namespace edgevision::parallel

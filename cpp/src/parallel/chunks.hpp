@@ -23,6 +23,29 @@ constexpr int kMaxWorkers = 4;  // the caller + up to 3 helpers
 using ChunkFn = void (*)(void* context, int worker, int64_t begin, int64_t end);
 void run_chunks(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* context);
 
+// run_chunks in two steps, for work the helpers can do while the caller does something else
+// (a model's inference): start() publishes the job and returns at once; finish() runs the
+// chunks no helper has claimed on the calling thread and returns when every chunk is done.
+// Until then the helpers belong to this job (other callers' jobs run alone), so finish soon.
+// Without a free helper start() only records the job and finish() runs all of it.
+class PendingChunks {
+ public:
+  PendingChunks() = default;
+  PendingChunks(const PendingChunks&) = delete;
+  PendingChunks& operator=(const PendingChunks&) = delete;
+  ~PendingChunks() { finish(); }
+
+  void start(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* context);
+  void finish();  // idempotent; call from one thread at a time
+  bool pending() const { return fn_ != nullptr; }
+
+ private:
+  ChunkFn fn_ = nullptr;
+  void* context_ = nullptr;
+  int64_t count_ = 0;
+  bool published_ = false;  // the helpers hold the job
+};
+
 template <class F>
 void for_chunks(int64_t count, int64_t chunk, int workers, F& f) {
   run_chunks(

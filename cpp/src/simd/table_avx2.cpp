@@ -15,7 +15,7 @@ extern const KernelTable k_avx2_kernels = {
     &sample_image<simd::Avx2Ops>,    &resample_mask_separable<simd::Avx2Ops>,
     &resample_mask_affine<simd::Avx2Ops>, &box_downsample<simd::Avx2Ops>,
     &gaussian_blur<simd::Avx2Ops>,   &blend<simd::Avx2Ops>,
-    &smooth_mask<simd::Avx2Ops>,
+    &smooth_mask<simd::Avx2Ops>, &upsample_background_rows<simd::Avx2Ops>,
 };
 
 }  // namespace edgevision::kernels

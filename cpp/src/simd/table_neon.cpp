@@ -15,7 +15,7 @@ extern const KernelTable k_neon_kernels = {
     &sample_image<simd::NeonOps>,    &resample_mask_separable<simd::NeonOps>,
     &resample_mask_affine<simd::NeonOps>, &box_downsample<simd::NeonOps>,
     &gaussian_blur<simd::NeonOps>,   &blend<simd::NeonOps>,
-    &smooth_mask<simd::NeonOps>,
+    &smooth_mask<simd::NeonOps>, &upsample_background_rows<simd::NeonOps>,
 };
 
 }  // namespace edgevision::kernels

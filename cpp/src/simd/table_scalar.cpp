@@ -15,7 +15,7 @@ extern const KernelTable k_scalar_kernels = {
     &sample_image<simd::ScalarOps>,    &resample_mask_separable<simd::ScalarOps>,
     &resample_mask_affine<simd::ScalarOps>, &box_downsample<simd::ScalarOps>,
     &gaussian_blur<simd::ScalarOps>,   &blend<simd::ScalarOps>,
-    &smooth_mask<simd::ScalarOps>,
+    &smooth_mask<simd::ScalarOps>, &upsample_background_rows<simd::ScalarOps>,
 };
 
 }  // namespace edgevision::kernels

@@ -15,7 +15,7 @@ extern const KernelTable k_sse41_kernels = {
     &sample_image<simd::Sse41Ops>,    &resample_mask_separable<simd::Sse41Ops>,
     &resample_mask_affine<simd::Sse41Ops>, &box_downsample<simd::Sse41Ops>,
     &gaussian_blur<simd::Sse41Ops>,   &blend<simd::Sse41Ops>,
-    &smooth_mask<simd::Sse41Ops>,
+    &smooth_mask<simd::Sse41Ops>, &upsample_background_rows<simd::Sse41Ops>,
 };
 
 }  // namespace edgevision::kernels

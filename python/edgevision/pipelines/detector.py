@@ -27,12 +27,13 @@ class SsdDetector:
     """
 
     def __init__(self, card, model, *, min_score: Optional[float] = None, max_detections: Optional[int] = None,
-                 channel_order: str = "rgb"):
+                 channel_order: str = "rgb", threads: int = 1):
         params = card.params
         pre, decode, nms = params.get("preprocess", {}), params.get("decode", {}), params.get("nms", {})
         self.card = card
         self.model = model
         self.channel_order = channel_order
+        self.threads = threads  # for the input letterbox (kernels.letterbox)
         self.input_size: tuple[int, int] = tuple(pre["size"])
         w, h = self.input_size
         self._input = InputTensor.for_model(model, pre, self.input_size)
@@ -63,7 +64,7 @@ class SsdDetector:
             return kernels.letterbox(
                 frame, self.input_size, keep_aspect=self._keep_aspect, value_range=spec.value_range,
                 layout=spec.layout, border=self._border, sampling=self._sampling, dtype=spec.dtype,
-                channel_order=self.channel_order, out=inputs[0])[1]
+                channel_order=self.channel_order, out=inputs[0], threads=self.threads)[1]
 
         def read(outputs, transform):
             boxes = [outputs[k] for k in self._boxes]

@@ -37,12 +37,13 @@ class StageResult:
 
 class LandmarkStage:
     def __init__(self, card, model, *, min_presence: Optional[float] = None, channel_order: str = "rgb",
-                 segmentation: bool = False):
+                 segmentation: bool = False, threads: int = 1):
         params = card.params
         pre, decode = params.get("preprocess", {}), params.get("decode", {})
         self.card = card
         self.model = model
         self.channel_order = channel_order
+        self.threads = threads  # for the ROI crop (kernels.warp_roi)
         self.input_size: tuple[int, int] = tuple(pre["size"])
         self._input = InputTensor.for_model(model, pre, self.input_size)
         self._binding = model.bind([self._input.buffer])
@@ -99,7 +100,7 @@ class LandmarkStage:
             return kernels.warp_roi(
                 frame, rect, self.input_size, keep_aspect=self._keep_aspect, value_range=spec.value_range,
                 layout=spec.layout, border=self._border, dtype=spec.dtype, channel_order=self.channel_order,
-                out=inputs[0])[1]
+                out=inputs[0], threads=self.threads)[1]
 
         # The outputs are the runtime's own tensors: everything kept is decoded into new arrays
         # (or the stage's mask buffer) before the binding releases them.

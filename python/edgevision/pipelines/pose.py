@@ -103,7 +103,10 @@ class PoseLandmarker(ModelPipeline):
       uncertain (MediaPipe's SegmentationSmoothing, ratio 0.7 from the card). Off by default
       because MediaPipe 0.10.21 itself returns unsmoothed masks: its masks are identical with
       ``smooth_segmentation`` True and False (checked on the orbit clip), so parity means off.
-    * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load` (both models).
+    * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load` (both models);
+      ``threads`` also caps the threads that share the frame-size work (the input crops and
+      the mask: the calling thread and shared helper threads; default: the cores, at most 4;
+      ``threads=1`` keeps everything on the calling thread).
     * ``models``: ``{"detector": ..., "landmarks": ...}``, each a card name, a model path or
       a ``(card name, path)`` pair (default: MediaPipe's pose_detection and pose_landmark_full).
     * ``channel_order``: ``"bgr"`` for OpenCV frames.
@@ -150,10 +153,13 @@ class PoseLandmarker(ModelPipeline):
         self.num_poses = num_poses
         self.smooth_landmarks = smooth_landmarks and mode == "video"
         self.channel_order = channel_order
+        # Frame-size work (input crops, the mask) is shared with helper threads up to this cap.
+        self._frame_threads = threads if threads is not None else 4  # the kernels cap it at the cores
         self.detector = SsdDetector(detector_card, detector_model, min_score=float(min_detection_confidence),
-                                    channel_order=channel_order)
+                                    channel_order=channel_order, threads=self._frame_threads)
         self.landmarker = LandmarkStage(landmark_card, landmark_model, min_presence=float(min_tracking_confidence),
-                                        channel_order=channel_order, segmentation=segmentation)
+                                        channel_order=channel_order, segmentation=segmentation,
+                                        threads=self._frame_threads)
         self.model = landmark_model
         self.segmentation = segmentation
         self.smooth_segmentation = smooth_segmentation and mode == "video"
@@ -311,11 +317,12 @@ class PoseLandmarker(ModelPipeline):
         probabilities = result.segmentation  # the stage's buffer: used up before its next call
         height, width = shape[:2]
         if track is None or not self.smooth_segmentation:
-            return kernels.resize_mask(probabilities, (width, height), transform=result.transform, border="zero")
+            return kernels.resize_mask(probabilities, (width, height), transform=result.transform, border="zero",
+                                       threads=self._frame_threads)
         previous = track.mask if track.mask is not None and track.mask.shape == (height, width) else None
         # The model-resolution mask is unwarped to the frame and smoothed in one pass.
         mask = segmentation_smoothing(previous, probabilities, self._mask_ratio, size=(width, height),
-                                      transform=result.transform, border="zero")
+                                      transform=result.transform, border="zero", threads=self._frame_threads)
         track.mask = mask
         return mask
 

@@ -66,9 +66,9 @@ class SelfieSegmenter(ModelPipeline):
       (``combine_with_previous_ratio``), at the model's output resolution; uncertain pixels
       follow the previous frame more. ``reset()`` forgets the previous frame.
     * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load`; ``threads``
-      also caps the threads that share the frame-size work (the mask upsampling and the
-      composite: the calling thread and shared helper threads; default: the cores, at most 4;
-      ``threads=1`` keeps everything on the calling thread). ``runtime="onnxruntime"`` runs the card's model converted to ONNX (:mod:`edgevision.convert`,
+      also caps the threads that share the frame-size work (the input resize, the mask
+      upsampling and the composite: the calling thread and shared helper threads; default: the
+      cores, at most 4; ``threads=1`` keeps everything on the calling thread). ``runtime="onnxruntime"`` runs the card's model converted to ONNX (:mod:`edgevision.convert`,
       converted once and cached), e.g. with ``device="qnn-htp"``.
     * ``model_path``: a local model file (``.tflite`` or ``.onnx``, e.g. a quantised conversion)
       to use instead of fetching the card's file (its pre/post-processing still comes from
@@ -136,6 +136,7 @@ class SelfieSegmenter(ModelPipeline):
         self._previous: Optional[np.ndarray] = None  # last smoothed model-resolution mask
         self._spare: Optional[np.ndarray] = None  # the other buffer of the smoothing ping-pong
         self._background: Optional[np.ndarray] = None  # resized background image, reused
+        self._blurred: Optional[kernels.BlurredBackground] = None  # the blur started ahead, reused
         self.timings = SelfieTimings()
 
     # ------------------------------------------------------------------------------- API
@@ -174,12 +175,19 @@ class SelfieSegmenter(ModelPipeline):
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
             raise TypeError(f"threshold must be a number or None, got {type(threshold).__name__}")
         bg = self._prepare_background(background, (width, height))
+        start_blur = None
+        if isinstance(bg, str):  # "blur": computed on a helper thread while the model runs
+            def start_blur():
+                self._blurred = kernels.blurred_background(frame, blur_sigma, threads=self._post_threads,
+                                                           out=self._blurred)
+                return self._blurred
         # Fused: the blend upsamples the model-resolution mask row by row (exactly as
         # __call__'s mask), so the frame-size mask is never written.
         letterboxed = self.resize == "letterbox"
-        result = self._infer(frame, lambda small, transform: kernels.composite(
-            frame, small, bg, blur_sigma=blur_sigma, threshold=threshold,
-            transform=transform if letterboxed else None, out=out, threads=self._post_threads))
+        result = self._infer(frame, lambda small, transform, blurred=None: kernels.composite(
+            frame, small, bg if blurred is None else blurred, blur_sigma=blur_sigma, threshold=threshold,
+            transform=transform if letterboxed else None, out=out, threads=self._post_threads),
+            before_inference=start_blur)
         self._time_postprocess(start)
         return result
 
@@ -194,12 +202,15 @@ class SelfieSegmenter(ModelPipeline):
 
     # -------------------------------------------------------------------------- internals
 
-    def _infer(self, frame: np.ndarray, use: Callable[[np.ndarray, Transform], Result]) -> Result:
+    def _infer(self, frame: np.ndarray, use: Callable[..., Result],
+               before_inference: Optional[Callable[[], object]] = None) -> Result:
         """Runs the model on ``frame`` and returns ``use(mask, transform)``: ``mask`` is the
         model-resolution person probability (``h x w`` float32; smoothed when ``smoothing``),
         ``transform`` maps tensor pixels to frame pixels. Without smoothing ``mask`` is the
         runtime's own output tensor, valid only inside ``use``: ``use`` finishes with it and
-        returns new arrays or our own buffers (smoothing keeps its own copy)."""
+        returns new arrays or our own buffers (smoothing keeps its own copy).
+        ``before_inference``: called once the input is filled, just before the model runs (to
+        start work that overlaps it); its result is passed on as ``use``'s third argument."""
         if self.model is None:
             raise RuntimeError("this SelfieSegmenter is closed")
         timings = self.timings
@@ -209,15 +220,16 @@ class SelfieSegmenter(ModelPipeline):
             transform = kernels.letterbox(
                 frame, self.input_size, keep_aspect=self.resize == "letterbox", value_range=self._input.value_range,
                 layout=self._input.layout, border=self._border, sampling=self._sampling, dtype=self._input.dtype,
-                channel_order=self.channel_order, out=inputs[0])[1]
+                channel_order=self.channel_order, out=inputs[0], threads=self._post_threads)[1]
             timings.preprocess_ms = (time.perf_counter() - start) * 1e3
-            return transform
+            return transform, before_inference() if before_inference is not None else None
 
-        def read(outputs, transform):
+        def read(outputs, filled):
+            transform, started = filled
             small = _plane(outputs[self._output_index])
             if self.smoothing > 0.0:
                 small = self._smooth(small)
-            return use(small, transform)
+            return use(small, transform) if started is None else use(small, transform, started)
 
         result = self._binding.run(fill, read)
         timings.inference_ms = self.model.invoke_ms
