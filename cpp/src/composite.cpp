@@ -180,6 +180,7 @@ struct BlurredFrame::State {
   parallel::PendingChunks pending;
 
   void compute() {
+    const FlushDenormals flush_denormals;  // on the helper, as on a composite's caller
     blurred_low_res(image, plan, 1, low, low_w, low_h);
     const int W = image.width, H = image.height, C = image.channels;
     const size_t n = size_t(W) * C, pad = 64;

@@ -1,10 +1,10 @@
 #include "edgevision/image_to_tensor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
-#include <array>
 #include <vector>
 
 #include "kernels/kernel_table.hpp"

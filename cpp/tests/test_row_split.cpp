@@ -166,7 +166,7 @@ TEST(blurred_frame_started_ahead_equals_the_blur_composite) {
     }
   }
   unforce_isa();
+  const OwnedImage img = random_image(640, 360, 3, 3, 0, 99);  // outlives the blur reading it
   BlurredFrame never_used;  // started, never composited: finished on destruction
-  const OwnedImage img = random_image(640, 360, 3, 3, 0, 99);
   never_used.start(img.view, 8.0f, 4);
 }

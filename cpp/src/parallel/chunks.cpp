@@ -1,6 +1,7 @@
 // The helper pool behind run_chunks: helpers watch for a job for a moment, then park on a
-// condition variable (notified only when one is parked), and join a job only while it is open. One 64-bit state word carries the job's generation, an "open" bit and the
-// number of helpers inside, so a helper that woke for an older job cannot join a newer one.
+// condition variable (notified only when one is parked), and join a job only while it is open.
+// One 64-bit state word carries the job's generation, an "open" bit and the number of helpers
+// inside, so a helper that woke for an older job cannot join a newer one.
 #include "parallel/chunks.hpp"
 
 #include <algorithm>
