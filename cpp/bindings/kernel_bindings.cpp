@@ -153,18 +153,12 @@ py::object blurred_background_py(const py::handle& image, const py::handle& blur
                          py::str(py::type::of(out).attr("__name__")).cast<std::string>());
   }
   BlurredBackground& bg = result.cast<BlurredBackground&>();
-  py::object keep = py::reinterpret_borrow<py::object>(image);
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(bg.mutex);
-    bg.frame.finish();  // done with the previous frame before letting it go
+    bg.frame.start(view, sigma, threads);  // finishes the previous frame first
   }
-  bg.image = keep;
-  {
-    py::gil_scoped_release release;
-    std::lock_guard<std::mutex> lock(bg.mutex);
-    bg.frame.start(view, sigma, threads);
-  }
+  bg.image = py::reinterpret_borrow<py::object>(image);  // the previous frame is no longer read
   return result;
 }
 

@@ -139,8 +139,8 @@ void sample_into_tensor(const ImageView& image, const Transform& transform, cons
   thread_local std::array<std::vector<int32_t>, parallel::kMaxWorkers> caller_taps;
   auto& column_taps = caller_taps;  // the caller's, also for the helpers running the lambda
   const size_t columns = static_cast<size_t>(std::max(c.x1 - c.x0, 0)) + 8;
-  const parallel::RowSplit split =
-      parallel::split_rows(std::max(c.y1 - c.y0, 0), int64_t{c.x1 - c.x0} * kPixelsPerSample, threads);
+  const int rows = std::max(c.y1 - c.y0, 0);
+  const parallel::RowSplit split = parallel::split_rows(rows, int64_t{c.x1 - c.x0} * kPixelsPerSample, threads);
   for (int k = 0; k < split.workers; ++k)
     if (column_taps[k].size() < 6 * columns) column_taps[k].resize(6 * columns);
   const kernels::KernelTable& table = kernels::active_table();
@@ -154,7 +154,7 @@ void sample_into_tensor(const ImageView& image, const Transform& transform, cons
     part.column_weights_x4 = taps + 2 * columns;
     table.sample_image(part);
   };
-  parallel::for_chunks(std::max(c.y1 - c.y0, 0), split.chunk, split.workers, run_rows);
+  parallel::for_chunks(rows, split.chunk, split.workers, run_rows);
 
   const bool covers_all = c.x0 == 0 && c.y0 == 0 && c.x1 == spec.size.width && c.y1 == spec.size.height;
   if (covers_all) return;

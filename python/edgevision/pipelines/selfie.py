@@ -68,7 +68,8 @@ class SelfieSegmenter(ModelPipeline):
     * ``runtime``, ``device``, ``threads``: as :func:`edgevision.runtime.load`; ``threads``
       also caps the threads that share the frame-size work (the input resize, the mask
       upsampling and the composite: the calling thread and shared helper threads; default: the
-      cores, at most 4; ``threads=1`` keeps everything on the calling thread). ``runtime="onnxruntime"`` runs the card's model converted to ONNX (:mod:`edgevision.convert`,
+      cores, at most 4; ``threads=1`` keeps everything on the calling thread).
+      ``runtime="onnxruntime"`` runs the card's model converted to ONNX (:mod:`edgevision.convert`,
       converted once and cached), e.g. with ``device="qnn-htp"``.
     * ``model_path``: a local model file (``.tflite`` or ``.onnx``, e.g. a quantised conversion)
       to use instead of fetching the card's file (its pre/post-processing still comes from
@@ -121,7 +122,7 @@ class SelfieSegmenter(ModelPipeline):
         self.channel_order = channel_order
         source = card.name if model_path is None else model_path
         self.model = runtime_module.load(source, runtime=runtime, device=device, threads=threads)
-        self._post_threads = threads if threads is not None else 4  # the kernels cap it at the cores
+        self._frame_threads = threads if threads is not None else 4  # the kernels cap it at the cores
 
         spec = card.inputs[0] if card.inputs else None
         self.input_size: tuple[int, int] = tuple(pre.get("size") or (spec.shape[2], spec.shape[1]))  # (w, h)
@@ -178,15 +179,14 @@ class SelfieSegmenter(ModelPipeline):
         start_blur = None
         if isinstance(bg, str):  # "blur": computed on a helper thread while the model runs
             def start_blur():
-                self._blurred = kernels.blurred_background(frame, blur_sigma, threads=self._post_threads,
+                self._blurred = kernels.blurred_background(frame, blur_sigma, threads=self._frame_threads,
                                                            out=self._blurred)
-                return self._blurred
         # Fused: the blend upsamples the model-resolution mask row by row (exactly as
         # __call__'s mask), so the frame-size mask is never written.
         letterboxed = self.resize == "letterbox"
-        result = self._infer(frame, lambda small, transform, blurred=None: kernels.composite(
-            frame, small, bg if blurred is None else blurred, blur_sigma=blur_sigma, threshold=threshold,
-            transform=transform if letterboxed else None, out=out, threads=self._post_threads),
+        result = self._infer(frame, lambda small, transform: kernels.composite(
+            frame, small, self._blurred if start_blur else bg, blur_sigma=blur_sigma, threshold=threshold,
+            transform=transform if letterboxed else None, out=out, threads=self._frame_threads),
             before_inference=start_blur)
         self._time_postprocess(start)
         return result
@@ -202,15 +202,15 @@ class SelfieSegmenter(ModelPipeline):
 
     # -------------------------------------------------------------------------- internals
 
-    def _infer(self, frame: np.ndarray, use: Callable[..., Result],
-               before_inference: Optional[Callable[[], object]] = None) -> Result:
+    def _infer(self, frame: np.ndarray, use: Callable[[np.ndarray, Transform], Result],
+               before_inference: Optional[Callable[[], None]] = None) -> Result:
         """Runs the model on ``frame`` and returns ``use(mask, transform)``: ``mask`` is the
         model-resolution person probability (``h x w`` float32; smoothed when ``smoothing``),
         ``transform`` maps tensor pixels to frame pixels. Without smoothing ``mask`` is the
         runtime's own output tensor, valid only inside ``use``: ``use`` finishes with it and
         returns new arrays or our own buffers (smoothing keeps its own copy).
         ``before_inference``: called once the input is filled, just before the model runs (to
-        start work that overlaps it); its result is passed on as ``use``'s third argument."""
+        start work that overlaps it)."""
         if self.model is None:
             raise RuntimeError("this SelfieSegmenter is closed")
         timings = self.timings
@@ -220,16 +220,17 @@ class SelfieSegmenter(ModelPipeline):
             transform = kernels.letterbox(
                 frame, self.input_size, keep_aspect=self.resize == "letterbox", value_range=self._input.value_range,
                 layout=self._input.layout, border=self._border, sampling=self._sampling, dtype=self._input.dtype,
-                channel_order=self.channel_order, out=inputs[0], threads=self._post_threads)[1]
+                channel_order=self.channel_order, out=inputs[0], threads=self._frame_threads)[1]
             timings.preprocess_ms = (time.perf_counter() - start) * 1e3
-            return transform, before_inference() if before_inference is not None else None
+            if before_inference is not None:
+                before_inference()
+            return transform
 
-        def read(outputs, filled):
-            transform, started = filled
+        def read(outputs, transform):
             small = _plane(outputs[self._output_index])
             if self.smoothing > 0.0:
                 small = self._smooth(small)
-            return use(small, transform) if started is None else use(small, transform, started)
+            return use(small, transform)
 
         result = self._binding.run(fill, read)
         timings.inference_ms = self.model.invoke_ms
@@ -259,9 +260,9 @@ class SelfieSegmenter(ModelPipeline):
     def _to_frame(self, small, transform, size, threshold, out):
         if self.resize == "letterbox":
             return kernels.resize_mask(small, size, transform=transform, threshold=threshold, out=out,
-                                       threads=self._post_threads)
+                                       threads=self._frame_threads)
         # MediaPipe: cv2.resize(INTER_LINEAR) of the whole mask to the frame size.
-        return kernels.resize_mask(small, size, threshold=threshold, out=out, threads=self._post_threads)
+        return kernels.resize_mask(small, size, threshold=threshold, out=out, threads=self._frame_threads)
 
     def _prepare_background(self, background: Background, size: tuple[int, int]):
         if isinstance(background, str):
