@@ -128,16 +128,18 @@ std::string option_string(const py::handle& obj, const char* name, const char* c
 }  // namespace
 
 bool parse_flag(const py::handle& obj, const char* name) {
-  if (!py::isinstance<py::bool_>(obj) && !py::isinstance(obj, py::module_::import("numpy").attr("bool_")))
+  if (py::isinstance<py::bool_>(obj)) return obj.ptr() == Py_True;
+  if (!py::isinstance(obj, py::module_::import("numpy").attr("bool_")))
     throw py::type_error(std::string(name) + " must be True or False, got " + py::repr(obj).cast<std::string>());
   return obj.cast<bool>();
 }
 
 int parse_threads(const py::handle& obj) {
-  const std::string expected = "threads must be a positive int, got " + py::repr(obj).cast<std::string>();
-  if (py::isinstance<py::bool_>(obj) || !py::isinstance<py::int_>(obj)) throw py::type_error(expected);
+  // Messages built only on failure: the repr costs more than the whole check.
+  const auto expected = [&] { return "threads must be a positive int, got " + py::repr(obj).cast<std::string>(); };
+  if (py::isinstance<py::bool_>(obj) || !py::isinstance<py::int_>(obj)) throw py::type_error(expected());
   const long long v = obj.cast<long long>();
-  if (v < 1) throw py::value_error(expected);
+  if (v < 1) throw py::value_error(expected());
   return static_cast<int>(std::min<long long>(v, 64));
 }
 

@@ -16,14 +16,16 @@ namespace edgevision::bindings {
 
 namespace {
 
-// A real number (int, float, numpy scalar); strings and other objects raise TypeError(message).
-double real_number(const py::handle& obj, const std::string& message) {
+// A real number (int, float, numpy scalar); strings and other objects raise TypeError(message()).
+// The message is built only on failure (a repr costs more than the check).
+template <class Message>
+double real_number(const py::handle& obj, const Message& message) {
   if (py::isinstance<py::str>(obj) || py::isinstance<py::bytes>(obj) || !PyNumber_Check(obj.ptr()))
-    throw py::type_error(message);
+    throw py::type_error(message());
   try {
     return py::float_(py::reinterpret_borrow<py::object>(obj)).cast<double>();
   } catch (const py::error_already_set&) {
-    throw py::type_error(message);
+    throw py::type_error(message());
   }
 }
 
@@ -35,13 +37,15 @@ TensorSpec tensor_spec(const py::handle& size, const py::handle& value_range, co
   spec.border = parse_border(border);
   spec.type = parse_dtype(dtype);
   spec.bgr_input = parse_channel_order(channel_order);
-  const std::string bad = "value_range must be (low, high): two finite numbers with low != high, got " +
-                          py::repr(value_range).cast<std::string>();
+  const auto bad = [&] {
+    return "value_range must be (low, high): two finite numbers with low != high, got " +
+           py::repr(value_range).cast<std::string>();
+  };
   if (!py::isinstance<py::sequence>(value_range) || py::isinstance<py::str>(value_range) || py::len(value_range) != 2)
-    throw py::type_error(bad);
+    throw py::type_error(bad());
   const py::sequence r = py::reinterpret_borrow<py::sequence>(value_range);
   const double lo = real_number(r[0], bad), hi = real_number(r[1], bad);
-  if (!std::isfinite(lo) || !std::isfinite(hi) || lo == hi) throw py::value_error(bad);
+  if (!std::isfinite(lo) || !std::isfinite(hi) || lo == hi) throw py::value_error(bad());
   spec.range_lo = static_cast<float>(lo);
   spec.range_hi = static_cast<float>(hi);
   return spec;
@@ -98,7 +102,8 @@ py::tuple warp_roi_py(const py::handle& image, const py::handle& rect_obj, const
 }
 
 float parse_blur_sigma(const py::handle& obj) {
-  const double sigma = real_number(obj, "blur_sigma must be a number, got " + py::repr(obj).cast<std::string>());
+  const double sigma =
+      real_number(obj, [&] { return "blur_sigma must be a number, got " + py::repr(obj).cast<std::string>(); });
   if (!std::isfinite(sigma) || sigma <= 0 || sigma > 1000)
     throw py::value_error("blur_sigma must be a positive number of pixels (at most 1000), got " + std::to_string(sigma));
   return static_cast<float>(sigma);
@@ -108,7 +113,7 @@ float parse_blur_sigma(const py::handle& obj) {
 std::optional<float> optional_threshold(const py::object& threshold) {
   if (threshold.is_none()) return std::nullopt;
   const double t =
-      real_number(threshold, "threshold must be a number or None, got " + py::repr(threshold).cast<std::string>());
+      real_number(threshold, [&] { return "threshold must be a number or None, got " + py::repr(threshold).cast<std::string>(); });
   if (!std::isfinite(t)) throw py::value_error("threshold must be finite, got " + std::to_string(t));
   return static_cast<float>(t);
 }
@@ -201,7 +206,7 @@ Background parse_background(const py::handle& obj, const ImageView& image) {
     throw py::value_error(expected + ", got " + std::to_string(n) + " values");
   bg.kind = Background::Kind::color;
   for (size_t k = 0; k < n; ++k) {
-    const double v = real_number(seq[k], expected + ", got " + py::repr(obj).cast<std::string>());
+    const double v = real_number(seq[k], [&] { return expected + ", got " + py::repr(obj).cast<std::string>(); });
     if (!(v >= 0 && v <= 255)) throw py::value_error(expected + ", got " + py::repr(obj).cast<std::string>());
     bg.color[k] = static_cast<float>(v);
   }

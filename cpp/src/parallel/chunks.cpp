@@ -116,9 +116,14 @@ Pool& pool() {
   return *g_pool.load(std::memory_order_acquire);
 }
 
+// Read once: glibc answers hardware_concurrency() by opening and parsing a sysfs file, which
+// cost ~10 us on every kernel call.
 int cores() {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? kMaxWorkers : static_cast<int>(n);
+  static const int count = [] {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? kMaxWorkers : static_cast<int>(n);
+  }();
+  return count;
 }
 
 }  // namespace
