@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from edgevision import Rect, Transform
-from edgevision.kernels import composite, letterbox, resize_mask, warp_roi
+from edgevision.kernels import composite, expect_parallel_work, letterbox, resize_mask, warp_roi
 
 IMG = np.zeros((20, 30, 3), np.uint8)
 MASK = np.zeros((20, 30), np.float32)
@@ -227,6 +227,9 @@ def scalar_cases():
                            id=f"resize_mask-threads-{value!r}")
         yield pytest.param(lambda v=value: composite(IMG, MASK, "blur", threads=v), "threads",
                            id=f"composite-threads-{value!r}")
+    for value in [-1.0, math.nan, math.inf, 60001.0, "5", None]:
+        yield pytest.param(lambda v=value: expect_parallel_work(v, 1.0), "after_ms", id=f"expect-after_ms-{value!r}")
+        yield pytest.param(lambda v=value: expect_parallel_work(1.0, v), "window_ms", id=f"expect-window_ms-{value!r}")
     yield pytest.param(lambda: resize_mask(MASK, (8, 8), transform="letterbox"), "transform", id="transform-string")
     yield pytest.param(lambda: resize_mask(MASK, (8, 8), transform=np.eye(3)), "transform", id="transform-ndarray")
 

@@ -174,6 +174,25 @@ def test_helper_threads_give_the_one_thread_results(astronaut):
         np.testing.assert_array_equal(shared.apply(frame, background), alone.apply(frame, background))
 
 
+def test_helpers_woken_ahead_of_the_mask_change_no_result(astronaut):
+    # Woken before the model ends (LiteRT on one thread leaves the other cores idle) or not,
+    # the helpers produce the same masks and composites, frame after frame.
+    frames = [cv2.resize(np.roll(astronaut, 40 * k, axis=1), (1920, 1080)) for k in range(3)]
+    woken, plain = edgevision.SelfieSegmenter(), edgevision.SelfieSegmenter()
+    assert woken._wake.enabled
+    plain._wake.enabled = False
+    for frame in frames:
+        np.testing.assert_array_equal(woken(frame), plain(frame))
+        np.testing.assert_array_equal(woken.apply(frame, "blur"), plain.apply(frame, "blur"))
+
+
+@pytest.mark.parametrize("threads, enabled", [(None, True), (1, False), (2, False)])
+def test_helpers_are_woken_ahead_only_beside_a_one_thread_model(threads, enabled):
+    # threads=1: no helpers; threads=2: LiteRT's inference uses the second core itself.
+    assert edgevision.SelfieSegmenter(threads=threads)._wake.enabled is enabled
+    assert edgevision.PoseLandmarker(threads=threads).landmarker._wake.enabled is enabled
+
+
 def test_apply_resizes_an_image_background(astronaut, rng):
     segmenter = _segmenter("general")
     small_bg = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)

@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <chrono>
 #include <cmath>
 #include <mutex>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "arrays.hpp"
 #include "edgevision/composite.hpp"
 #include "edgevision/image_to_tensor.hpp"
+#include "edgevision/helper_threads.hpp"
 #include "edgevision/resize_mask.hpp"
 
 namespace edgevision::bindings {
@@ -251,6 +253,22 @@ py::array composite_py(const py::handle& image, const py::handle& mask, const py
   return result;
 }
 
+// A duration in milliseconds: a finite number >= 0, at most a minute.
+std::chrono::microseconds milliseconds_arg(const py::handle& obj, const char* name) {
+  const double ms = real_number(obj, [&] {
+    return std::string(name) + " must be a number of milliseconds, got " + py::repr(obj).cast<std::string>();
+  });
+  if (!(ms >= 0 && ms <= 60000))
+    throw py::value_error(std::string(name) + " must be between 0 and 60000 milliseconds, got " + std::to_string(ms));
+  return std::chrono::microseconds(static_cast<int64_t>(std::llround(ms * 1000)));
+}
+
+void expect_parallel_work_py(const py::handle& after_ms, const py::handle& window_ms) {
+  const auto after = milliseconds_arg(after_ms, "after_ms"), window = milliseconds_arg(window_ms, "window_ms");
+  py::gil_scoped_release release;
+  expect_parallel_work(after, window);
+}
+
 }  // namespace
 
 void bind_kernels(py::module_& m) {
@@ -263,6 +281,7 @@ A frame's background blur, computed on a helper thread while the caller goes on 
 ``edgevision.kernels.blurred_background``); pass it as ``composite``'s background.
 )doc");
   m.def("blurred_background", &blurred_background_py);
+  m.def("expect_parallel_work", &expect_parallel_work_py);
 }
 
 }  // namespace edgevision::bindings

@@ -1,6 +1,7 @@
 // run_chunks: every index exactly once, worker indices in range, concurrent callers (one owns
 // the helpers, the others run alone), and a forked child that starts its own helpers.
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -151,3 +152,63 @@ TEST(parallel_chunks_in_a_forked_child) {
   CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's jobs failed or it crashed");
 }
 #endif
+
+namespace {
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+}  // namespace
+
+TEST(expect_job_keeps_helpers_awake_through_its_window) {
+  if (parallel::usable_workers(2) < 2) return;  // one core: no helpers to keep awake
+  std::string why;
+  CHECK_MSG(covers_once(64, 1, 2, why), why);  // the helper exists from here on
+  // No hint: 30 ms after a job the helper has parked (it watches for 100 us), so the next job wakes it.
+  sleep_ms(30);
+  uint64_t before = parallel::job_wake_ups();
+  CHECK_MSG(covers_once(64, 1, 2, why), why);
+  CHECK(parallel::job_wake_ups() == before + 1);
+  // A window open from 5 ms to 10 s: the parked helper is woken once by the hint, sleeps until
+  // the window, then watches; a job inside it finds no helper parked.
+  sleep_ms(30);
+  parallel::expect_job(std::chrono::milliseconds(5), std::chrono::seconds(10));
+  sleep_ms(30);
+  before = parallel::job_wake_ups();
+  CHECK_MSG(covers_once(64, 1, 2, why), why);
+  CHECK(parallel::job_wake_ups() == before);
+  // The window outlasts the job: the next one finds the helper watching too.
+  sleep_ms(30);
+  before = parallel::job_wake_ups();
+  CHECK_MSG(covers_once(64, 1, 2, why), why);
+  CHECK(parallel::job_wake_ups() == before);
+  // A new hint replaces the window at once, even for a helper watching through the old one: a
+  // window opening later sends it to sleep until then ...
+  sleep_ms(30);  // watching since the last job
+  parallel::expect_job(std::chrono::seconds(5), std::chrono::seconds(10));
+  sleep_ms(30);
+  before = parallel::job_wake_ups();
+  CHECK_MSG(covers_once(64, 1, 2, why), why);
+  CHECK(parallel::job_wake_ups() == before + 1);
+  // ... and one that closes after 1 ms leaves it parked.
+  sleep_ms(30);
+  parallel::expect_job(std::chrono::milliseconds(0), std::chrono::milliseconds(1));
+  sleep_ms(30);
+  before = parallel::job_wake_ups();
+  CHECK_MSG(covers_once(64, 1, 2, why), why);
+  CHECK(parallel::job_wake_ups() == before + 1);
+}
+
+TEST(expect_job_from_many_threads_leaves_every_job_whole) {
+  std::vector<std::thread> callers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([t, &failures] {
+      for (int k = 0; k < 200; ++k) {
+        parallel::expect_job(std::chrono::microseconds((k * 37 + t) % 300 - 50), std::chrono::microseconds(k % 500));
+        std::string why;
+        if (!covers_once(1 + (k * 13 + t) % 300, 1 + k % 7, 1 + (k + t) % 4, why)) failures.fetch_add(1);
+        if (k % 50 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  CHECK(failures.load() == 0);
+}

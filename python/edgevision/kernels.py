@@ -38,7 +38,7 @@ from .landmarks import (
 from .sam2_ops import Sam2Mask, sam2_dense_positional_encoding, sam2_image_tensor, sam2_postprocess, sam2_prompt_encode
 
 __all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite", "blurred_background",
-           "BlurredBackground", "quantize", "dequantize"]
+           "BlurredBackground", "expect_parallel_work", "quantize", "dequantize"]
 # Detector and landmark post-processing, temporal filters (see their modules for details).
 __all__ += [
     "Detections",
@@ -240,6 +240,19 @@ def blurred_background(
     previous result to reuse for the next frame (no allocation while the size repeats).
     """
     return _native.blurred_background(image, blur_sigma, threads, out)
+
+
+def expect_parallel_work(after_ms: float, window_ms: float) -> None:
+    """Hint, before a wait of known length (a model's inference), that a kernel with
+    ``threads > 1`` follows in about ``after_ms``.
+
+    Helper threads idle meanwhile sleep until then and watch for that kernel's work for
+    ``window_ms``, so it starts with them awake rather than waiting for a wake-up (20-350 us on
+    a VM: much of their share of a sub-millisecond kernel). Costs their cores up to
+    ``window_ms`` of spinning; a later call replaces the hint. Results never depend on it. The
+    pipelines do this themselves.
+    """
+    _native.expect_parallel_work(after_ms, window_ms)
 
 
 def quantize(

@@ -4,6 +4,8 @@
 // inside, so a helper that woke for an older job cannot join a newer one.
 #include "parallel/chunks.hpp"
 
+#include "edgevision/helper_threads.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -29,11 +31,18 @@ uint64_t state_of(uint64_t generation, bool open) { return generation << 32 | (o
 // while waking a parked helper takes 20-350 us on a VM.
 constexpr auto kSpin = std::chrono::microseconds(100);
 
+using Clock = std::chrono::steady_clock;
+
 struct Pool {
   std::mutex mutex;
   std::condition_variable wake;
   uint64_t generation = 0;  // under mutex: bumped per published job
+  // expect_job's hint, in steady-clock ticks: parked helpers sleep until `watch_from`, then
+  // watch for a job until `watch_until` (re-read while watching: a new hint replaces the window
+  // at once). Written under mutex. Both in the past: no hint.
+  std::atomic<Clock::rep> watch_from{0}, watch_until{0};
   std::atomic<uint64_t> published{0};  // `generation`, for helpers watching without the mutex
+  std::atomic<uint64_t> job_wake_ups{0};  // jobs that had to notify a parked helper
   int helpers = 0;          // started (under mutex)
   int parked = 0;           // helpers waiting on `wake` (under mutex)
   std::atomic<bool> busy{false};  // a caller owns the job fields below
@@ -67,25 +76,49 @@ inline void cpu_relax() {
 #endif
 }
 
-// Whether a job after `seen` is published within kSpin.
-bool watch_for_job(const Pool& pool, uint64_t seen) {
-  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+// Whether a job after `seen` is published while keep_watching(now) holds (asked every 64 polls).
+template <class KeepWatching>
+bool watch_for_job(const Pool& pool, uint64_t seen, KeepWatching keep_watching) {
   for (unsigned k = 1;; ++k) {
     if (pool.published.load(std::memory_order_acquire) != seen) return true;
-    if (k % 64 == 0 && std::chrono::steady_clock::now() >= deadline) return false;
+    if (k % 64 == 0 && !keep_watching(Clock::now())) return false;
     cpu_relax();
   }
+}
+
+Clock::time_point tick_time(const std::atomic<Clock::rep>& ticks) {
+  return Clock::time_point(Clock::duration(ticks.load(std::memory_order_relaxed)));
+}
+
+// Parks until a job after `seen` is published; with a hint (expect_job), sleeps only until its
+// watch window opens and watches through it.
+void park(Pool& pool, uint64_t seen) {
+  std::unique_lock<std::mutex> lock(pool.mutex);
+  ++pool.parked;
+  while (pool.generation == seen) {
+    const Clock::time_point now = Clock::now(), from = tick_time(pool.watch_from);
+    if (tick_time(pool.watch_until) <= now) {
+      pool.wake.wait(lock);
+    } else if (from > now) {
+      pool.wake.wait_until(lock, from);
+    } else {  // inside the window: watch without the mutex, counted as not parked (no notify needed)
+      --pool.parked;
+      lock.unlock();
+      watch_for_job(pool, seen, [&](Clock::time_point t) {
+        return t < tick_time(pool.watch_until) && t >= tick_time(pool.watch_from);
+      });
+      lock.lock();
+      ++pool.parked;
+    }
+  }
+  --pool.parked;
 }
 
 // `seen`: the generation before the job this helper was started for.
 void helper_main(Pool* pool, int index, uint64_t seen) {
   for (;;) {
-    if (!watch_for_job(*pool, seen)) {
-      std::unique_lock<std::mutex> lock(pool->mutex);
-      ++pool->parked;
-      pool->wake.wait(lock, [&] { return pool->generation != seen; });
-      --pool->parked;
-    }
+    const Clock::time_point spin_end = Clock::now() + kSpin;
+    if (!watch_for_job(*pool, seen, [&](Clock::time_point t) { return t < spin_end; })) park(*pool, seen);
     seen = pool->published.load(std::memory_order_acquire);
     // Join only the latest job, and only while it is open.
     uint64_t s = pool->state.load(std::memory_order_acquire);
@@ -137,6 +170,22 @@ RowSplit split_rows(int64_t rows, int64_t row_pixels, int threads) {
   return {workers, std::max<int64_t>(1, (rows + chunks - 1) / chunks)};
 }
 
+void expect_job(std::chrono::microseconds after, std::chrono::microseconds window) {
+  Pool& p = pool();
+  const Clock::time_point from = Clock::now() + std::max(after, std::chrono::microseconds(0));
+  const Clock::time_point until = from + std::max(window, std::chrono::microseconds(0));
+  bool any_parked;
+  {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.watch_from.store(from.time_since_epoch().count(), std::memory_order_relaxed);
+    p.watch_until.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+    any_parked = p.parked > 0;
+  }
+  // Helpers still watching after their last job read the hint when they park; parked ones
+  // must wake once to sleep until the window instead.
+  if (any_parked) p.wake.notify_all();
+}
+
 void PendingChunks::start(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* context) {
   finish();
   if (count <= 0) return;
@@ -170,8 +219,13 @@ void PendingChunks::start(int64_t count, int64_t chunk, int workers, ChunkFn fn,
     p.published.store(p.generation, std::memory_order_release);
     any_parked = p.parked > 0;
   }
-  if (any_parked) p.wake.notify_all();  // helpers still watching see `published` change
+  if (any_parked) {
+    p.job_wake_ups.fetch_add(1, std::memory_order_relaxed);
+    p.wake.notify_all();  // helpers still watching see `published` change
+  }
 }
+
+uint64_t job_wake_ups() { return pool().job_wake_ups.load(std::memory_order_relaxed); }
 
 void PendingChunks::finish() {
   if (fn_ == nullptr) return;
@@ -201,3 +255,9 @@ void run_chunks(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* con
 }
 
 }  // namespace edgevision::parallel
+
+namespace edgevision {
+void expect_parallel_work(std::chrono::microseconds after, std::chrono::microseconds window) {
+  parallel::expect_job(after, window);
+}
+}  // namespace edgevision

@@ -8,6 +8,7 @@
 // 100 us before it parks, so the steps of one kernel reach it without a wake-up.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <type_traits>
 
@@ -53,6 +54,16 @@ void for_chunks(int64_t count, int64_t chunk, int workers, F& f) {
       [](void* context, int worker, int64_t begin, int64_t end) { (*static_cast<F*>(context))(worker, begin, end); },
       &f);
 }
+
+// A hint from a caller about to wait (a model's inference) that it will publish a job in about
+// `after`: helpers that park meanwhile sleep until then and watch for the job from there for
+// `window` (then park as usual), so that job finds them awake instead of waiting 20-350 us for
+// a wake-up on a VM. Costs the helpers' cores up to `window` of spinning; a later call replaces
+// the hint. Results never depend on it.
+void expect_job(std::chrono::microseconds after, std::chrono::microseconds window);
+
+// Jobs so far that found a helper parked and had to wake it (for tests of expect_job).
+uint64_t job_wake_ups();
 
 // Workers run_chunks would use for `workers` requested (the cores and kMaxWorkers cap it).
 int usable_workers(int workers);

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["check_frame", "StageTimings", "InputTensor", "ModelPipeline"]
+from .. import kernels
+
+__all__ = ["check_frame", "StageTimings", "InputTensor", "ModelPipeline", "HelperWake"]
 
 
 def check_frame(frame, name: str = "frame") -> tuple[int, int]:
@@ -67,6 +70,39 @@ class InputTensor:
             raise ValueError(f"model: input {info.name!r} has shape {list(info.shape)}, but "
                              f"{'card ' + repr(card.name) if card else 'its card'} describes a {w}x{h} image input")
         return cls(layout, value_range, "uint8" if raw else "float32", np.empty(shape, np.uint8 if raw else np.float32))
+
+
+class HelperWake:
+    """Wakes the kernels' helper threads shortly before a model's inference should end.
+
+    A helper parked through an inference takes 20-350 us to wake on a VM: most of its share of
+    the sub-millisecond kernel that follows (the mask upsampling, the next frame's crop). Before
+    each run, :meth:`before` tells the helpers to sleep until ``lead_ms`` before the earliest
+    expected end (the fastest of the last few runs) and to watch for work from there until
+    ``window_ms`` after the latest (the slowest); past it they park as before. Only while the
+    model leaves the other cores idle (LiteRT on one thread, or an accelerator): a helper
+    spinning beside a multi-threaded inference would slow it down. Nothing changes when the
+    pipeline runs on one thread.
+    """
+
+    def __init__(self, threads: int, model, *, lead_ms: float = 0.3, window_ms: float = 2.0, history: int = 5):
+        runtime, device = getattr(model, "runtime", None), getattr(model, "device", "cpu")
+        cores_idle = device != "cpu" or (runtime == "litert" and getattr(model, "threads", None) in (None, 1))
+        self.enabled = threads != 1 and cores_idle
+        self.lead_ms = lead_ms
+        self.window_ms = window_ms
+        self._recent: deque[float] = deque(maxlen=history)
+
+    def before(self) -> None:
+        """Call just before the model runs."""
+        if self.enabled and self._recent:
+            fastest, slowest = min(self._recent), max(self._recent)
+            kernels.expect_parallel_work(max(fastest - self.lead_ms, 0.0),
+                                         self.lead_ms + (slowest - fastest) + self.window_ms)
+
+    def after(self, invoke_ms: float) -> None:
+        """Call with the run's own time once it returns."""
+        self._recent.append(invoke_ms)
 
 
 class ModelPipeline:

@@ -18,7 +18,7 @@ import numpy as np
 from .. import kernels
 from .._native import Rect, Transform
 from ..landmarks import decode_landmarks, project_landmarks, project_world_landmarks, refine_from_heatmap
-from .frames import InputTensor
+from .frames import HelperWake, InputTensor
 
 __all__ = ["LandmarkStage", "StageResult"]
 
@@ -44,6 +44,8 @@ class LandmarkStage:
         self.model = model
         self.channel_order = channel_order
         self.threads = threads  # for the ROI crop (kernels.warp_roi)
+        # The next crop (or the mask) follows the model: helpers awake for it.
+        self._wake = HelperWake(threads, model)
         self.input_size: tuple[int, int] = tuple(pre["size"])
         self._input = InputTensor.for_model(model, pre, self.input_size)
         self._binding = model.bind([self._input.buffer])
@@ -97,14 +99,20 @@ class LandmarkStage:
         spec = self._input
 
         def fill(inputs):
-            return kernels.warp_roi(
+            transform = kernels.warp_roi(
                 frame, rect, self.input_size, keep_aspect=self._keep_aspect, value_range=spec.value_range,
                 layout=spec.layout, border=self._border, dtype=spec.dtype, channel_order=self.channel_order,
                 out=inputs[0], threads=self.threads)[1]
+            self._wake.before()
+            return transform
+
+        def read(outputs, transform):
+            self._wake.after(self.model.invoke_ms)
+            return self._decode(outputs, transform, rect, image_size)
 
         # The outputs are the runtime's own tensors: everything kept is decoded into new arrays
         # (or the stage's mask buffer) before the binding releases them.
-        return self._binding.run(fill, lambda outputs, transform: self._decode(outputs, transform, rect, image_size))
+        return self._binding.run(fill, read)
 
     def _decode(self, outputs, transform: Transform, rect: Rect, image_size) -> Optional[StageResult]:
         presence = 1.0

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import kernels
 from .._native import Transform
-from .frames import InputTensor, ModelPipeline
+from .frames import HelperWake, InputTensor, ModelPipeline
 from .frames import check_frame as _check_frame
 
 __all__ = ["SelfieSegmenter", "SelfieTimings", "MODELS"]
@@ -123,6 +123,7 @@ class SelfieSegmenter(ModelPipeline):
         source = card.name if model_path is None else model_path
         self.model = runtime_module.load(source, runtime=runtime, device=device, threads=threads)
         self._frame_threads = threads if threads is not None else 4  # the kernels cap it at the cores
+        self._wake = HelperWake(self._frame_threads, self.model)  # the mask upsampling follows the model
 
         spec = card.inputs[0] if card.inputs else None
         self.input_size: tuple[int, int] = tuple(pre.get("size") or (spec.shape[2], spec.shape[1]))  # (w, h)
@@ -224,9 +225,11 @@ class SelfieSegmenter(ModelPipeline):
             timings.preprocess_ms = (time.perf_counter() - start) * 1e3
             if before_inference is not None:
                 before_inference()
+            self._wake.before()
             return transform
 
         def read(outputs, transform):
+            self._wake.after(self.model.invoke_ms)
             small = _plane(outputs[self._output_index])
             if self.smoothing > 0.0:
                 small = self._smooth(small)
