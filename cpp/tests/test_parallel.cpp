@@ -1,5 +1,6 @@
 // run_chunks: every index exactly once, worker indices in range, concurrent callers (one owns
-// the helpers, the others run alone), and a forked child that starts its own helpers.
+// the helpers, the others run alone), and a forked child that starts its own helpers;
+// expect_job's watch window (jobs inside it wake nobody) and hints from many threads.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -155,45 +156,37 @@ TEST(parallel_chunks_in_a_forked_child) {
 
 namespace {
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// Runs a 2-worker job 30 ms from now; whether it found a helper parked and had to wake it.
+bool next_job_wakes_a_helper() {
+  sleep_ms(30);
+  const uint64_t before = parallel::job_wake_ups();
+  std::string why;
+  CHECK_MSG(covers_once(64, 1, 2, why), why);
+  return parallel::job_wake_ups() != before;
+}
 }  // namespace
 
 TEST(expect_job_keeps_helpers_awake_through_its_window) {
   if (parallel::usable_workers(2) < 2) return;  // one core: no helpers to keep awake
-  std::string why;
-  CHECK_MSG(covers_once(64, 1, 2, why), why);  // the helper exists from here on
-  // No hint: 30 ms after a job the helper has parked (it watches for 100 us), so the next job wakes it.
-  sleep_ms(30);
-  uint64_t before = parallel::job_wake_ups();
-  CHECK_MSG(covers_once(64, 1, 2, why), why);
-  CHECK(parallel::job_wake_ups() == before + 1);
+  next_job_wakes_a_helper();  // the helper exists from here on
+  // No hint: 30 ms after a job the helper has parked (it watches for 100 us).
+  CHECK(next_job_wakes_a_helper());
   // A window open from 5 ms to 10 s: the parked helper is woken once by the hint, sleeps until
-  // the window, then watches; a job inside it finds no helper parked.
+  // the window, then watches; a job inside it finds no helper parked, and so does the next.
   sleep_ms(30);
   parallel::expect_job(std::chrono::milliseconds(5), std::chrono::seconds(10));
-  sleep_ms(30);
-  before = parallel::job_wake_ups();
-  CHECK_MSG(covers_once(64, 1, 2, why), why);
-  CHECK(parallel::job_wake_ups() == before);
-  // The window outlasts the job: the next one finds the helper watching too.
-  sleep_ms(30);
-  before = parallel::job_wake_ups();
-  CHECK_MSG(covers_once(64, 1, 2, why), why);
-  CHECK(parallel::job_wake_ups() == before);
+  CHECK(!next_job_wakes_a_helper());
+  CHECK(!next_job_wakes_a_helper());
   // A new hint replaces the window at once, even for a helper watching through the old one: a
   // window opening later sends it to sleep until then ...
   sleep_ms(30);  // watching since the last job
   parallel::expect_job(std::chrono::seconds(5), std::chrono::seconds(10));
-  sleep_ms(30);
-  before = parallel::job_wake_ups();
-  CHECK_MSG(covers_once(64, 1, 2, why), why);
-  CHECK(parallel::job_wake_ups() == before + 1);
+  CHECK(next_job_wakes_a_helper());
   // ... and one that closes after 1 ms leaves it parked.
   sleep_ms(30);
   parallel::expect_job(std::chrono::milliseconds(0), std::chrono::milliseconds(1));
-  sleep_ms(30);
-  before = parallel::job_wake_ups();
-  CHECK_MSG(covers_once(64, 1, 2, why), why);
-  CHECK(parallel::job_wake_ups() == before + 1);
+  CHECK(next_job_wakes_a_helper());
 }
 
 TEST(expect_job_from_many_threads_leaves_every_job_whole) {
