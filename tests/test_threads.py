@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
+import pytest
 
 from edgevision import Rect
 from edgevision.filters import segmentation_smoothing
@@ -117,3 +118,35 @@ def test_callers_asking_for_helpers_at_once_match_sequential(rng):
         for t, future in futures:
             for want, got in zip(expected[t], future.result()):
                 np.testing.assert_array_equal(got, want)
+
+
+def test_helper_wake_hints_the_window_of_the_recent_runs(monkeypatch):
+    """HelperWake asks the helpers to wake lead_ms before the fastest recent run ends and to
+    watch until window_ms after the slowest; no hint without history or when disabled."""
+    from edgevision.pipelines import frames
+
+    hints = []
+    monkeypatch.setattr(frames.kernels, "expect_parallel_work", lambda after, window: hints.append((after, window)))
+
+    class OneThreadLiteRT:
+        runtime, device, threads = "litert", "cpu", None
+
+    wake = frames.HelperWake(4, OneThreadLiteRT(), lead_ms=0.25, window_ms=1.0, history=3)
+    wake.before()  # nothing known yet
+    for ms in (9.0, 7.0, 8.0, 12.0):  # the last three count
+        wake.after(ms)
+    wake.before()
+    assert hints == [(pytest.approx(7.0 - 0.25), pytest.approx(0.25 + (12.0 - 7.0) + 1.0))]
+    wake.after(0.1)
+    wake.before()  # a run shorter than the lead: wake at once
+    assert hints[-1][0] == 0.0
+    for threads, model in ((1, OneThreadLiteRT()), (4, type("TwoThreads", (OneThreadLiteRT,), {"threads": 2})()),
+                           (4, type("OnnxCpu", (), {"runtime": "onnxruntime", "device": "cpu", "threads": None})())):
+        disabled = frames.HelperWake(threads, model)
+        disabled.after(5.0)
+        disabled.before()
+    assert len(hints) == 2
+    accelerator = frames.HelperWake(4, type("Htp", (), {"runtime": "onnxruntime", "device": "qnn-htp", "threads": None})())
+    accelerator.after(5.0)
+    accelerator.before()
+    assert len(hints) == 3

@@ -246,11 +246,11 @@ def expect_parallel_work(after_ms: float, window_ms: float) -> None:
     """Hint, before a wait of known length (a model's inference), that a kernel with
     ``threads > 1`` follows in about ``after_ms``.
 
-    Helper threads idle meanwhile sleep until then and watch for that kernel's work for
+    Helper threads idle meanwhile sleep until then and watch for that kernel's work for at most
     ``window_ms``, so it starts with them awake rather than waiting for a wake-up (20-350 us on
-    a VM: much of their share of a sub-millisecond kernel). Costs their cores up to
-    ``window_ms`` of spinning; a later call replaces the hint. Results never depend on it. The
-    pipelines do this themselves.
+    a VM: much of their share of a sub-millisecond kernel); the first such call in the window
+    spends the hint. Costs their cores up to ``window_ms`` of spinning; a later call replaces
+    the hint. Results never depend on it. The pipelines do this themselves.
     """
     _native.expect_parallel_work(after_ms, window_ms)
 

@@ -39,7 +39,8 @@ struct Pool {
   uint64_t generation = 0;  // under mutex: bumped per published job
   // expect_job's hint, in steady-clock ticks: parked helpers sleep until `watch_from`, then
   // watch for a job until `watch_until` (re-read while watching: a new hint replaces the window
-  // at once). Written under mutex. Both in the past: no hint.
+  // at once), or until a job comes in the window (it spends the hint). Written under mutex.
+  // Both in the past: no hint.
   std::atomic<Clock::rep> watch_from{0}, watch_until{0};
   std::atomic<uint64_t> published{0};  // `generation`, for helpers watching without the mutex
   std::atomic<uint64_t> job_wake_ups{0};  // jobs that had to notify a parked helper
@@ -214,6 +215,9 @@ void PendingChunks::start(int64_t count, int64_t chunk, int workers, ChunkFn fn,
       }
       ++p.helpers;
     }
+    const Clock::rep now = Clock::now().time_since_epoch().count();
+    if (p.watch_from.load(std::memory_order_relaxed) <= now && now < p.watch_until.load(std::memory_order_relaxed))
+      p.watch_until.store(0, std::memory_order_relaxed);  // the expected job: later ones park as usual
     ++p.generation;
     p.state.store(state_of(p.generation, true), std::memory_order_release);
     p.published.store(p.generation, std::memory_order_release);

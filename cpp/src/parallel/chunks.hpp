@@ -56,10 +56,11 @@ void for_chunks(int64_t count, int64_t chunk, int workers, F& f) {
 }
 
 // A hint from a caller about to wait (a model's inference) that it will publish a job in about
-// `after`: helpers that park meanwhile sleep until then and watch for the job from there for
-// `window` (then park as usual), so that job finds them awake instead of waiting 20-350 us for
-// a wake-up on a VM. Costs the helpers' cores up to `window` of spinning; a later call replaces
-// the hint. Results never depend on it.
+// `after`: helpers that park meanwhile sleep until then and watch for the job from there, for
+// at most `window` (the first job in the window spends the hint; then they park as usual), so
+// that job finds them awake instead of waiting 20-350 us for a wake-up on a VM. Costs the
+// helpers' cores up to `window` of spinning; a later call replaces the hint. Results never
+// depend on it.
 void expect_job(std::chrono::microseconds after, std::chrono::microseconds window);
 
 // Jobs so far that found a helper parked and had to wake it (for tests of expect_job).

@@ -78,11 +78,11 @@ class HelperWake:
     A helper parked through an inference takes 20-350 us to wake on a VM: most of its share of
     the sub-millisecond kernel that follows (the mask upsampling, the next frame's crop). Before
     each run, :meth:`before` tells the helpers to sleep until ``lead_ms`` before the earliest
-    expected end (the fastest of the last few runs) and to watch for work from there until
-    ``window_ms`` after the latest (the slowest); past it they park as before. Only while the
-    model leaves the other cores idle (LiteRT on one thread, or an accelerator): a helper
-    spinning beside a multi-threaded inference would slow it down. Nothing changes when the
-    pipeline runs on one thread.
+    expected end (the fastest of the last few runs) and to watch for work from there, until the
+    first kernel call or ``window_ms`` after the latest end (the slowest run); then they park as
+    before. Only while the model leaves the other cores idle (LiteRT on one thread, or an
+    accelerator): a helper spinning beside a multi-threaded inference would slow it down.
+    Nothing changes when the pipeline runs on one thread.
     """
 
     def __init__(self, threads: int, model, *, lead_ms: float = 0.3, window_ms: float = 2.0, history: int = 5):
