@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "arrays.hpp"
+#include "detection_args.hpp"
 #include "edgevision/composite.hpp"
 #include "edgevision/image_to_tensor.hpp"
 #include "edgevision/helper_threads.hpp"
@@ -253,14 +254,9 @@ py::array composite_py(const py::handle& image, const py::handle& mask, const py
   return result;
 }
 
-// A duration in milliseconds: a finite number >= 0, at most a minute.
+// A duration in milliseconds, at most a minute.
 std::chrono::microseconds milliseconds_arg(const py::handle& obj, const char* name) {
-  const double ms = real_number(obj, [&] {
-    return std::string(name) + " must be a number of milliseconds, got " + py::repr(obj).cast<std::string>();
-  });
-  if (!(ms >= 0 && ms <= 60000))
-    throw py::value_error(std::string(name) + " must be between 0 and 60000 milliseconds, got " + std::to_string(ms));
-  return std::chrono::microseconds(static_cast<int64_t>(std::llround(ms * 1000)));
+  return std::chrono::microseconds(std::llround(number_in(obj, name, 0.0, 60000.0) * 1000));
 }
 
 void expect_parallel_work_py(const py::handle& after_ms, const py::handle& window_ms) {
