@@ -230,6 +230,9 @@ def scalar_cases():
     for value in [-1.0, math.nan, math.inf, 60001.0, "5", None]:
         yield pytest.param(lambda v=value: expect_parallel_work(v, 1.0), "after_ms", id=f"expect-after_ms-{value!r}")
         yield pytest.param(lambda v=value: expect_parallel_work(1.0, v), "window_ms", id=f"expect-window_ms-{value!r}")
+    for value in [1, "yes", None]:
+        yield pytest.param(lambda v=value: expect_parallel_work(1.0, 1.0, wake_parked=v), "wake_parked",
+                           id=f"expect-wake_parked-{value!r}")
     yield pytest.param(lambda: resize_mask(MASK, (8, 8), transform="letterbox"), "transform", id="transform-string")
     yield pytest.param(lambda: resize_mask(MASK, (8, 8), transform=np.eye(3)), "transform", id="transform-ndarray")
 

@@ -3,13 +3,15 @@ threads, give the single-threaded results."""
 
 from __future__ import annotations
 
+import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 import pytest
 
-from edgevision import Rect
+from edgevision import Rect, kernels
 from edgevision.filters import segmentation_smoothing
 from edgevision.kernels import composite, letterbox, resize_mask, warp_roi
 from images import random_image, smooth_mask
@@ -120,33 +122,100 @@ def test_callers_asking_for_helpers_at_once_match_sequential(rng):
                 np.testing.assert_array_equal(got, want)
 
 
+def test_a_hint_without_waking_is_taken_only_while_a_helper_watches():
+    """expect_parallel_work(wake_parked=False) drops the hint once the helper has parked (50 ms
+    after a kernel) and takes it while the helper watches (here through an open window)."""
+    if os.cpu_count() < 2:
+        pytest.skip("one core: no helper threads")
+    mask = np.random.default_rng(0).random((256, 256), dtype=np.float32)
+    out = np.empty((720, 1280), np.float32)
+    kernels.resize_mask(mask, (1280, 720), out=out, threads=2)  # the helper exists from here on
+    time.sleep(0.05)
+    assert kernels.expect_parallel_work(5.0, 10.0, wake_parked=False) is False
+    kernels.expect_parallel_work(0.0, 10000.0)  # wakes it to watch (waking can take milliseconds on a VM)
+    give_up = time.monotonic() + 2.0
+    taken = False
+    while not taken and time.monotonic() < give_up:
+        taken = kernels.expect_parallel_work(0.0, 10000.0, wake_parked=False)
+        time.sleep(0.001)
+    kernels.resize_mask(mask, (1280, 720), out=out, threads=2)  # spends the window: the helper parks again
+    assert taken
+
+
 def test_helper_wake_hints_the_window_of_the_recent_runs(monkeypatch):
-    """HelperWake asks the helpers to wake lead_ms before the fastest recent run ends and to
-    watch until window_ms after the slowest; no hint without history or when disabled."""
+    """HelperWake asks the helpers to wake lead_ms before the fastest recent frame's run ends
+    (timed from start() to after()) and to watch until window_ms after the slowest: at start()
+    if a helper is still watching, else at before(), counting the time since start(); no hint
+    without history or when disabled."""
     from edgevision.pipelines import frames
 
     hints = []
-    monkeypatch.setattr(frames.kernels, "expect_parallel_work", lambda after, window: hints.append((after, window)))
+    awake = [True]  # whether a hint without waking would be taken
+
+    def expect(after, window, *, wake_parked):
+        taken = wake_parked or awake[0]
+        hints.append((after, window, wake_parked, taken))
+        return taken
+
+    monkeypatch.setattr(frames.kernels, "expect_parallel_work", expect)
+    now = [0.0]
 
     class OneThreadLiteRT:
         runtime, device, threads = "litert", "cpu", None
 
-    wake = frames.HelperWake(4, OneThreadLiteRT(), lead_ms=0.25, window_ms=1.0, history=3)
-    wake.before()  # nothing known yet
-    for ms in (9.0, 7.0, 8.0, 12.0):  # the last three count
-        wake.after(ms)
+    def frame(wake, before_ms, run_ms):  # start(), the input (before_ms), the run (run_ms), after()
+        wake.start()
+        now[0] += before_ms / 1e3
+        wake.before()
+        now[0] += run_ms / 1e3
+        wake.after()
+
+    wake = frames.HelperWake(4, OneThreadLiteRT(), lead_ms=0.25, window_ms=1.0, history=3, clock=lambda: now[0])
+    for run_ms in (9.0, 7.0, 8.0, 12.0):  # nothing known at the first frame; the last three count
+        frame(wake, 1.0, run_ms)
+    assert len(hints) == 3 and all(h[2] is False for h in hints)  # each at start(), taken
+    hints.clear()
+    wake.start()
+    assert hints == [(pytest.approx(8.0 - 0.25), pytest.approx(0.25 + (13.0 - 8.0) + 1.0), False, True)]
+    now[0] += 1.0 / 1e3
+    wake.before()  # taken at start(): no second hint
+    assert len(hints) == 1
+    now[0] += 8.0 / 1e3
+    wake.after()  # recent frames: 9, 13, 9 ms
+    # A parked helper: dropped at start(), given at before() with the time since start() counted.
+    awake[0] = False
+    hints.clear()
+    wake.start()
+    now[0] += 2.0 / 1e3
     wake.before()
-    assert hints == [(pytest.approx(7.0 - 0.25), pytest.approx(0.25 + (12.0 - 7.0) + 1.0))]
-    wake.after(0.1)
-    wake.before()  # a run shorter than the lead: wake at once
-    assert hints[-1][0] == 0.0
+    assert [h[2:] for h in hints] == [(False, False), (True, True)]
+    assert hints[1][:2] == (pytest.approx(9.0 - 2.0 - 0.25), pytest.approx(0.25 + (13.0 - 9.0) + 1.0))
+    now[0] += 0.05 / 1e3
+    wake.after()
+    frame(wake, 0.0, 0.1)
+    hints.clear()
+    wake.start()
+    assert hints[-1][0] == 0.0  # a frame shorter than the lead: wake at once
+    wake.after()
+    hints.clear()
+    awake[0] = True
+    # Without start(): hinted at before() (waking a parked helper), timed from before().
+    late = frames.HelperWake(4, OneThreadLiteRT(), lead_ms=0.25, window_ms=1.0, clock=lambda: now[0])
+    for run_ms in (6.0, 5.0):
+        now[0] += 1.0 / 1e3
+        late.before()
+        now[0] += run_ms / 1e3
+        late.after()
+    assert hints == [(pytest.approx(6.0 - 0.25), pytest.approx(0.25 + 0.0 + 1.0), True, True)]
+    hints.clear()
     for threads, model in ((1, OneThreadLiteRT()), (4, type("TwoThreads", (OneThreadLiteRT,), {"threads": 2})()),
                            (4, type("OnnxCpu", (), {"runtime": "onnxruntime", "device": "cpu", "threads": None})())):
-        disabled = frames.HelperWake(threads, model)
-        disabled.after(5.0)
-        disabled.before()
-    assert len(hints) == 2
-    accelerator = frames.HelperWake(4, type("Htp", (), {"runtime": "onnxruntime", "device": "qnn-htp", "threads": None})())
-    accelerator.after(5.0)
-    accelerator.before()
-    assert len(hints) == 3
+        disabled = frames.HelperWake(threads, model, clock=lambda: now[0])
+        frame(disabled, 1.0, 5.0)
+        frame(disabled, 1.0, 5.0)
+    assert hints == []
+    accelerator = frames.HelperWake(4, type("Htp", (), {"runtime": "onnxruntime", "device": "qnn-htp", "threads": None})(),
+                                    clock=lambda: now[0])
+    frame(accelerator, 1.0, 5.0)
+    frame(accelerator, 1.0, 5.0)
+    assert len(hints) == 1

@@ -259,10 +259,11 @@ std::chrono::microseconds milliseconds_arg(const py::handle& obj, const char* na
   return std::chrono::microseconds(std::llround(number_in(obj, name, 0.0, 60000.0) * 1000));
 }
 
-void expect_parallel_work_py(const py::handle& after_ms, const py::handle& window_ms) {
+bool expect_parallel_work_py(const py::handle& after_ms, const py::handle& window_ms, const py::handle& wake_parked) {
   const auto after = milliseconds_arg(after_ms, "after_ms"), window = milliseconds_arg(window_ms, "window_ms");
+  const bool wake = parse_flag(wake_parked, "wake_parked");
   py::gil_scoped_release release;
-  expect_parallel_work(after, window);
+  return expect_parallel_work(after, window, wake);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // run_chunks: every index exactly once, worker indices in range, concurrent callers (one owns
 // the helpers, the others run alone), and a forked child that starts its own helpers;
-// expect_job's watch window (the job inside it wakes nobody) and hints from many threads.
+// expect_job's watch window (the job inside it wakes nobody), the hint that wakes nobody, and
+// hints from many threads.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -191,13 +192,37 @@ TEST(expect_job_keeps_helpers_awake_for_the_expected_job) {
   CHECK(next_job_wakes_a_helper());
 }
 
+TEST(expect_job_without_waking_takes_the_hint_only_while_helpers_watch) {
+  if (parallel::usable_workers(2) < 2) return;
+  next_job_wakes_a_helper();  // the helper exists from here on
+  // Parked (30 ms after a job): the hint is dropped, nobody is woken, and the job must wake it.
+  sleep_ms(30);
+  const uint64_t before = parallel::job_wake_ups();
+  CHECK(!parallel::expect_job(std::chrono::milliseconds(5), std::chrono::seconds(10), false));
+  CHECK(parallel::job_wake_ups() == before);
+  CHECK(next_job_wakes_a_helper());
+  // A helper that watches (here through an open window) takes it without being woken, and the
+  // new window holds it for the job 30 ms later. It watches once it has woken for the first hint:
+  // on a VM that can take milliseconds.
+  parallel::expect_job(std::chrono::milliseconds(0), std::chrono::seconds(10));
+  bool taken = false;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!taken && std::chrono::steady_clock::now() < give_up) {
+    taken = parallel::expect_job(std::chrono::milliseconds(5), std::chrono::seconds(10), false);
+    if (!taken) sleep_ms(1);
+  }
+  CHECK(taken);
+  CHECK(!next_job_wakes_a_helper());
+}
+
 TEST(expect_job_from_many_threads_leaves_every_job_whole) {
   std::vector<std::thread> callers;
   std::atomic<int> failures{0};
   for (int t = 0; t < 4; ++t) {
     callers.emplace_back([t, &failures] {
       for (int k = 0; k < 200; ++k) {
-        parallel::expect_job(std::chrono::microseconds((k * 37 + t) % 300 - 50), std::chrono::microseconds(k % 500));
+        parallel::expect_job(std::chrono::microseconds((k * 37 + t) % 300 - 50), std::chrono::microseconds(k % 500),
+                             k % 3 != 0);
         std::string why;
         if (!covers_once(1 + (k * 13 + t) % 300, 1 + k % 7, 1 + (k + t) % 4, why)) failures.fetch_add(1);
         if (k % 50 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));

@@ -171,13 +171,14 @@ RowSplit split_rows(int64_t rows, int64_t row_pixels, int threads) {
   return {workers, std::max<int64_t>(1, (rows + chunks - 1) / chunks)};
 }
 
-void expect_job(std::chrono::microseconds after, std::chrono::microseconds window) {
+bool expect_job(std::chrono::microseconds after, std::chrono::microseconds window, bool wake_parked) {
   Pool& p = pool();
   const Clock::time_point from = Clock::now() + std::max(after, std::chrono::microseconds(0));
   const Clock::time_point until = from + std::max(window, std::chrono::microseconds(0));
   bool any_parked;
   {
     std::lock_guard<std::mutex> lock(p.mutex);
+    if (!wake_parked && p.parked > 0) return false;
     p.watch_from.store(from.time_since_epoch().count(), std::memory_order_relaxed);
     p.watch_until.store(until.time_since_epoch().count(), std::memory_order_relaxed);
     any_parked = p.parked > 0;
@@ -185,6 +186,7 @@ void expect_job(std::chrono::microseconds after, std::chrono::microseconds windo
   // Helpers still watching after their last job read the hint when they park; parked ones
   // must wake once to sleep until the window instead.
   if (any_parked) p.wake.notify_all();
+  return true;
 }
 
 void PendingChunks::start(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* context) {
@@ -261,7 +263,7 @@ void run_chunks(int64_t count, int64_t chunk, int workers, ChunkFn fn, void* con
 }  // namespace edgevision::parallel
 
 namespace edgevision {
-void expect_parallel_work(std::chrono::microseconds after, std::chrono::microseconds window) {
-  parallel::expect_job(after, window);
+bool expect_parallel_work(std::chrono::microseconds after, std::chrono::microseconds window, bool wake_parked) {
+  return parallel::expect_job(after, window, wake_parked);
 }
 }  // namespace edgevision

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -76,33 +78,64 @@ class HelperWake:
     """Wakes the kernels' helper threads shortly before a model's inference should end.
 
     A helper parked through an inference takes 20-350 us to wake on a VM: most of its share of
-    the sub-millisecond kernel that follows (the mask upsampling, the next frame's crop). Before
-    each run, :meth:`before` tells the helpers to sleep until ``lead_ms`` before the earliest
-    expected end (the fastest of the last few runs) and to watch for work from there, until the
-    first kernel call or ``window_ms`` after the latest end (the slowest run); then they park as
-    before. Only while the model leaves the other cores idle (LiteRT on one thread, or an
-    accelerator): a helper spinning beside a multi-threaded inference would slow it down.
-    Nothing changes when the pipeline runs on one thread.
+    the sub-millisecond kernel that follows (the mask upsampling, the next frame's crop). The
+    helpers are told to sleep until ``lead_ms`` before the earliest expected end of the run (the
+    fastest of the last few frames, each timed from :meth:`start`, or :meth:`before` without
+    it, to :meth:`after`) and to watch for work from there, until the first kernel call or
+    ``window_ms`` after the latest expected end; then they park as before.
+
+    With :meth:`start` the hint is given at the start of the frame if the helpers are still
+    watching after the previous frame's last kernel (frames back to back), else at
+    :meth:`before`, just before the model runs: waking a parked helper to take it costs the
+    caller ~20-30 us on a VM, and a kernel between the two (the input crop) may wake it anyway.
+    A pipeline whose first kernel of a frame runs in the window of the previous frame's hint
+    (the pose's crop) calls only :meth:`before`: a hint at the start would end that window.
+
+    Only while the model leaves the other cores idle (LiteRT on one thread, or an accelerator):
+    a helper spinning beside a multi-threaded inference would slow it down. Nothing changes when
+    the pipeline runs on one thread.
     """
 
-    def __init__(self, threads: int, model, *, lead_ms: float = 0.3, window_ms: float = 2.0, history: int = 5):
+    def __init__(self, threads: int, model, *, lead_ms: float = 0.3, window_ms: float = 2.0, history: int = 5,
+                 clock: Callable[[], float] = time.perf_counter):
         runtime, device = getattr(model, "runtime", None), getattr(model, "device", "cpu")
         cores_idle = device != "cpu" or (runtime == "litert" and getattr(model, "threads", None) in (None, 1))
         self.enabled = threads != 1 and cores_idle
         self.lead_ms = lead_ms
         self.window_ms = window_ms
+        self._clock = clock
+        self._started: Optional[float] = None  # this frame's start()
+        self._hinted = False  # this frame's hint was taken
         self._recent: deque[float] = deque(maxlen=history)
+
+    def start(self) -> None:
+        """Call at the start of a frame, before its input is prepared."""
+        if not self.enabled:
+            return
+        self._started = self._clock()
+        self._hinted = bool(self._recent) and self._hint(0.0, wake_parked=False)
 
     def before(self) -> None:
         """Call just before the model runs."""
-        if self.enabled and self._recent:
-            fastest, slowest = min(self._recent), max(self._recent)
-            kernels.expect_parallel_work(max(fastest - self.lead_ms, 0.0),
-                                         self.lead_ms + (slowest - fastest) + self.window_ms)
+        if not self.enabled or self._hinted:
+            return
+        if self._started is None:
+            self._started = self._clock()
+        if self._recent:
+            self._hinted = self._hint((self._clock() - self._started) * 1e3, wake_parked=True)
 
-    def after(self, invoke_ms: float) -> None:
-        """Call with the run's own time once it returns."""
-        self._recent.append(invoke_ms)
+    def after(self) -> None:
+        """Call once the model run returns."""
+        if self._started is not None:
+            self._recent.append((self._clock() - self._started) * 1e3)
+        self._started = None
+        self._hinted = False
+
+    def _hint(self, elapsed_ms: float, *, wake_parked: bool) -> bool:
+        fastest, slowest = min(self._recent), max(self._recent)
+        return kernels.expect_parallel_work(max(fastest - elapsed_ms - self.lead_ms, 0.0),
+                                            self.lead_ms + (slowest - fastest) + self.window_ms,
+                                            wake_parked=wake_parked)
 
 
 class ModelPipeline:

@@ -44,7 +44,8 @@ class LandmarkStage:
         self.model = model
         self.channel_order = channel_order
         self.threads = threads  # for the ROI crop (kernels.warp_roi)
-        # The next crop (or the mask) follows the model: helpers awake for it.
+        # The next crop (or the mask) follows the model: helpers awake for it. Hinted after the
+        # crop only (no HelperWake.start): the crop runs in the previous frame's window.
         self._wake = HelperWake(threads, model)
         self.input_size: tuple[int, int] = tuple(pre["size"])
         self._input = InputTensor.for_model(model, pre, self.input_size)
@@ -107,7 +108,7 @@ class LandmarkStage:
             return transform
 
         def read(outputs, transform):
-            self._wake.after(self.model.invoke_ms)
+            self._wake.after()
             return self._decode(outputs, transform, rect, image_size)
 
         # The outputs are the runtime's own tensors: everything kept is decoded into new arrays

@@ -229,12 +229,13 @@ class SelfieSegmenter(ModelPipeline):
             return transform
 
         def read(outputs, transform):
-            self._wake.after(self.model.invoke_ms)
+            self._wake.after()
             small = _plane(outputs[self._output_index])
             if self.smoothing > 0.0:
                 small = self._smooth(small)
             return use(small, transform)
 
+        self._wake.start()
         result = self._binding.run(fill, read)
         timings.inference_ms = self.model.invoke_ms
         return result
