@@ -10,6 +10,7 @@
 #include "check.hpp"
 #include "edgevision/isa.hpp"
 #include "edgevision/sam2.hpp"
+#include "sam2/kernel_table.hpp"
 
 using namespace edgevision;
 using namespace edgevision::testing;
@@ -193,6 +194,36 @@ TEST(sam2_prompt_tokens) {
     CHECK(std::fabs(token[k] - (std::sin(angle) + embeddings[2 * kSam2EmbedDim + k])) < 2e-5);
     CHECK(std::fabs(token[k + kSam2Frequencies] - (std::cos(angle) + embeddings[2 * kSam2EmbedDim + k + kSam2Frequencies])) < 2e-5);
   }
+}
+
+TEST(sam2_fourier_features_match_exact_sin_cos_on_every_path) {
+  // Angles up to 2 pi * 16 (a prompt's are below 2 pi * 2 * max |g|), including exact multiples
+  // of pi / 2 and the quadrant edges.
+  std::vector<float> gaussian(2 * kSam2Frequencies);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  for (float& g : gaussian) g = n(rng);
+  for (int k = 0; k < 8; ++k) gaussian[k] = 0.25f * static_cast<float>(k), gaussian[kSam2Frequencies + k] = 0.0f;
+  gaussian[8] = 8.0f, gaussian[kSam2Frequencies + 8] = 8.0f;
+  std::vector<float> scalar(kSam2EmbedDim), got(kSam2EmbedDim);
+  double worst = 0.0;
+  for (int p = 0; p < 400; ++p) {
+    const float cx = -1.0f + 2.0f * static_cast<float>(p % 20) / 19.0f, cy = -1.0f + 2.0f * static_cast<float>(p / 20) / 19.0f;
+    force_isa(Isa::scalar);
+    sam2_kernels::table_for(Isa::scalar).fourier_features(cx, cy, gaussian.data(), scalar.data());
+    for (int k = 0; k < kSam2Frequencies; ++k) {
+      const float angle = 6.2831855f * (cx * gaussian[k] + cy * gaussian[kSam2Frequencies + k]);
+      worst = std::max({worst, std::fabs(scalar[k] - std::sin(double(angle))),
+                        std::fabs(scalar[k + kSam2Frequencies] - std::cos(double(angle)))});
+    }
+    for (Isa isa : supported_isas()) {
+      sam2_kernels::table_for(isa).fourier_features(cx, cy, gaussian.data(), got.data());
+      CHECK_MSG(std::memcmp(got.data(), scalar.data(), sizeof(float) * got.size()) == 0,
+                std::string(isa_name(isa)) + " differs from scalar at point " + std::to_string(p));
+    }
+  }
+  unforce_isa();
+  CHECK_MSG(worst < 3e-7, "largest error against exact sin/cos " + std::to_string(worst));
 }
 
 TEST(sam2_image_tensor_equals_direct_filter) {

@@ -1,27 +1,20 @@
 // SAM 2's prompt encoder (PromptEncoder._embed_points + PositionEmbeddingRandom) for the image
-// predictor's prompts. Float32 throughout, each step rounded where the reference rounds it, so the
-// embeddings agree with PyTorch's to float32 precision.
+// predictor's prompts. Float32 throughout, each step rounded where the reference rounds it, and
+// sin/cos within ~1e-7 (sam2/fourier_features.inl), so the embeddings agree with PyTorch's to
+// float32 precision.
 #include <cmath>
 #include <cstring>
 
 #include "edgevision/sam2.hpp"
+#include "sam2/kernel_table.hpp"
 
 namespace edgevision {
 
 namespace {
 
-// float32(2 * pi): the reference multiplies a float32 tensor by the Python float 2*pi.
-constexpr float kTwoPi = 6.2831855f;
-
-// Random Fourier features of a position already mapped to [-1, 1]: sin then cos.
+// Random Fourier features of a position already mapped to [-1, 1]: sin then cos (per ISA).
 inline void fourier_features(float cx, float cy, const float* gaussian, float* out) {
-  const float* gx = gaussian;
-  const float* gy = gaussian + kSam2Frequencies;
-  for (int k = 0; k < kSam2Frequencies; ++k) {
-    const float angle = kTwoPi * (cx * gx[k] + cy * gy[k]);
-    out[k] = std::sin(angle);
-    out[k + kSam2Frequencies] = std::cos(angle);
-  }
+  sam2_kernels::table_for(active_isa()).fourier_features(cx, cy, gaussian, out);
 }
 
 // Image pixel -> [-1, 1] of the 1024 input: x / W * 1024 (transform_coords), + 0.5 (pixel centre),

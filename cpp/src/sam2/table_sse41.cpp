@@ -1,11 +1,13 @@
-// The sse41 instantiation of the SAM 2 mask kernels (compile flags for this file are set in CMakeLists.txt).
+// The sse41 instantiation of the SAM 2 kernels (compile flags for this file are set in CMakeLists.txt).
 #include "simd/ops_scalar.hpp"
 #include "simd/ops_sse41.hpp"
 
+#include "sam2/fourier_features.inl"
+#include "sam2/kernel_table.hpp"
 #include "sam2/upsample_threshold.inl"
 
 namespace edgevision::sam2_kernels {
 
-extern const Sam2KernelTable k_sse41_table = {&upsample_threshold<simd::Sse41Ops>};
+extern const Sam2KernelTable k_sse41_table = {&upsample_threshold<simd::Sse41Ops>, &fourier_features<simd::Sse41Ops>};
 
 }  // namespace edgevision::sam2_kernels

@@ -1,5 +1,5 @@
-// The work order of the fused upsample + threshold (geometry resolved by upsample_threshold.cpp)
-// and the per-ISA table of its kernel (table_<isa>.cpp instantiate upsample_threshold.inl).
+// The work order of the fused upsample + threshold (geometry resolved by upsample_threshold.cpp;
+// its per-ISA kernel is upsample_threshold.inl, in sam2/kernel_table.hpp's table).
 #pragma once
 
 #include <cstdint>
@@ -39,11 +39,5 @@ struct UpsampleThresholdJob {
   float threshold = 0.0f;
   uint8_t* out = nullptr;  // contiguous height x width
 };
-
-struct Sam2KernelTable {
-  void (*upsample_threshold)(const UpsampleThresholdJob&);
-};
-
-const Sam2KernelTable& table_for(Isa isa);
 
 }  // namespace edgevision::sam2_kernels
