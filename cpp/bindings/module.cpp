@@ -15,6 +15,7 @@ void bind_landmarks(py::module_& m);
 void bind_filters(py::module_& m);
 void bind_face_3dmm(py::module_& m);
 void bind_sam2(py::module_& m);
+void bind_segmentation_head(py::module_& m);
 }  // namespace edgevision::bindings
 
 namespace {
@@ -55,6 +56,7 @@ PYBIND11_MODULE(_native, m) {
   edgevision::bindings::bind_filters(m);
   edgevision::bindings::bind_face_3dmm(m);
   edgevision::bindings::bind_sam2(m);
+  edgevision::bindings::bind_segmentation_head(m);
   m.def("build_info", &build_info);
   m.def("_supported_isas", [] {
     std::vector<std::string> names;

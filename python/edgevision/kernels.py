@@ -20,7 +20,7 @@ from typing import Literal, Sequence, Union
 import numpy as np
 
 from . import _native
-from ._native import BlurredBackground, Rect, Transform
+from ._native import BlurredBackground, Rect, SegmentationHead, Transform
 
 from .detections import DetectionDecoder, Detections, decode_detections, nms, ssd_anchors
 from .face_3dmm import FaceMap3DMMBasis, facemap_3dmm_decode
@@ -38,7 +38,7 @@ from .landmarks import (
 from .sam2_ops import Sam2Mask, sam2_dense_positional_encoding, sam2_image_tensor, sam2_postprocess, sam2_prompt_encode
 
 __all__ = ["Rect", "Transform", "letterbox", "warp_roi", "resize_mask", "composite", "blurred_background",
-           "BlurredBackground", "expect_parallel_work", "quantize", "dequantize"]
+           "BlurredBackground", "expect_parallel_work", "quantize", "dequantize", "SegmentationHead"]
 # Detector and landmark post-processing, temporal filters (see their modules for details).
 __all__ += [
     "Detections",

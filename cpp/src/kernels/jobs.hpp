@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "edgevision/segmentation_head.hpp"
 #include "edgevision/types.hpp"
 
 namespace edgevision::kernels {
@@ -147,6 +148,21 @@ struct BlendJob {
   int16_t* fg_row;      // scratch, W * channels (Q6; strided foregrounds)
   int row_begin, row_end;  // the output rows to blend
   uint8_t* out;         // contiguous height x width x channels
+};
+
+// Output rows [row_begin, row_end) of segmentation_head, with one worker's scratch.
+struct SegmentationHeadJob {
+  const SegmentationHead* head;
+  const float* pointwise_t;  // per block, its 1x1 weights as [in][out]
+  const float* features;     // in_height x in_width x 8
+  int in_width, in_height;
+  int64_t row_stride;        // floats
+  float* out;                // (2 in_height) x (2 in_width)
+  int64_t out_row_stride;    // floats
+  int row_begin, row_end;
+  float* rings;              // (blocks + 1) * 3 rows of (2 in_width + 2) * 8 floats, zero first and last pixel
+  const float* zero_row;     // (2 in_width + 2) * 8 zeros
+  float* scratch;            // 2 in_width * 8 floats
 };
 
 }  // namespace edgevision::kernels

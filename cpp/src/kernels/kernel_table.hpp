@@ -15,6 +15,7 @@ struct KernelTable {
   void (*blend)(const BlendJob&);
   void (*smooth_mask)(const SmoothMaskJob&);
   void (*upsample_background_rows)(const BlendJob&, int16_t* rows);
+  void (*segmentation_head_rows)(const SegmentationHeadJob&);
 };
 
 const KernelTable& table_for(Isa isa);

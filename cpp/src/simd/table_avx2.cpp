@@ -7,6 +7,7 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/resample_mask.inl"
 #include "kernels/sample_image.inl"
+#include "kernels/segmentation_head.inl"
 #include "kernels/smooth_mask.inl"
 
 namespace edgevision::kernels {
@@ -16,6 +17,7 @@ extern const KernelTable k_avx2_kernels = {
     &resample_mask_affine<simd::Avx2Ops>, &box_downsample<simd::Avx2Ops>,
     &gaussian_blur<simd::Avx2Ops>,   &blend<simd::Avx2Ops>,
     &smooth_mask<simd::Avx2Ops>, &upsample_background_rows<simd::Avx2Ops>,
+    &segmentation_head_rows<simd::Avx2Ops>,
 };
 
 }  // namespace edgevision::kernels

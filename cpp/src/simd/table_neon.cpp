@@ -7,6 +7,7 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/resample_mask.inl"
 #include "kernels/sample_image.inl"
+#include "kernels/segmentation_head.inl"
 #include "kernels/smooth_mask.inl"
 
 namespace edgevision::kernels {
@@ -16,6 +17,7 @@ extern const KernelTable k_neon_kernels = {
     &resample_mask_affine<simd::NeonOps>, &box_downsample<simd::NeonOps>,
     &gaussian_blur<simd::NeonOps>,   &blend<simd::NeonOps>,
     &smooth_mask<simd::NeonOps>, &upsample_background_rows<simd::NeonOps>,
+    &segmentation_head_rows<simd::NeonOps>,
 };
 
 }  // namespace edgevision::kernels

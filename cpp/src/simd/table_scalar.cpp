@@ -7,6 +7,7 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/resample_mask.inl"
 #include "kernels/sample_image.inl"
+#include "kernels/segmentation_head.inl"
 #include "kernels/smooth_mask.inl"
 
 namespace edgevision::kernels {
@@ -16,6 +17,7 @@ extern const KernelTable k_scalar_kernels = {
     &resample_mask_affine<simd::ScalarOps>, &box_downsample<simd::ScalarOps>,
     &gaussian_blur<simd::ScalarOps>,   &blend<simd::ScalarOps>,
     &smooth_mask<simd::ScalarOps>, &upsample_background_rows<simd::ScalarOps>,
+    &segmentation_head_rows<simd::ScalarOps>,
 };
 
 }  // namespace edgevision::kernels

@@ -7,6 +7,7 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/resample_mask.inl"
 #include "kernels/sample_image.inl"
+#include "kernels/segmentation_head.inl"
 #include "kernels/smooth_mask.inl"
 
 namespace edgevision::kernels {
@@ -16,6 +17,7 @@ extern const KernelTable k_sse41_kernels = {
     &resample_mask_affine<simd::Sse41Ops>, &box_downsample<simd::Sse41Ops>,
     &gaussian_blur<simd::Sse41Ops>,   &blend<simd::Sse41Ops>,
     &smooth_mask<simd::Sse41Ops>, &upsample_background_rows<simd::Sse41Ops>,
+    &segmentation_head_rows<simd::Sse41Ops>,
 };
 
 }  // namespace edgevision::kernels

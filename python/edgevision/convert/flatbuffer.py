@@ -174,6 +174,34 @@ def operator_codes(data: bytes) -> tuple[frozenset[int], frozenset[bytes]]:
     return builtins, customs
 
 
+def float_constant(model: Any, graph: Any, index: int, producers: dict) -> Optional[np.ndarray]:
+    """The float32 value of a constant tensor of an unpacked graph (``ModelT``), or of a
+    DEQUANTIZE of a float16 constant; None for anything else. ``producers``: tensor index ->
+    the operator writing it."""
+    s = schema()
+    tensor = graph.tensors[index]
+    op = producers.get(index)
+    if op is not None:
+        if builtin_code(model.operatorCodes[op.opcodeIndex]) != s.BuiltinOperator.DEQUANTIZE:
+            return None
+        stored = graph.tensors[int(op.inputs[0])]
+        if stored.type != s.TensorType.FLOAT16 or producers.get(int(op.inputs[0])) is not None:
+            return None
+        raw = _constant_bytes(model, stored)
+        return None if raw is None else np.frombuffer(raw, "<f2").astype(np.float32).reshape(tuple(stored.shape))
+    if tensor.type != s.TensorType.FLOAT32:
+        return None
+    raw = _constant_bytes(model, tensor)
+    return None if raw is None else np.frombuffer(raw, "<f4").astype(np.float32).reshape(tuple(tensor.shape))
+
+
+def _constant_bytes(model: Any, tensor: Any) -> Optional[bytes]:
+    buffer = model.buffers[tensor.buffer] if model.buffers and tensor.buffer < len(model.buffers) else None
+    if buffer is None or buffer.data is None or (buffer.offset and buffer.offset > 1):
+        return None  # no data, or stored past the flatbuffer (models over 2 GB): left alone
+    return np.asarray(buffer.data, np.uint8).tobytes()
+
+
 def builtin_code(code: Any) -> int:
     """The builtin operator of a schema ``OperatorCodeT``: builtins past 127 fill only
     ``builtinCode``, old files only ``deprecatedBuiltinCode``."""

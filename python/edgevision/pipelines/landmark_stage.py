@@ -88,6 +88,9 @@ class LandmarkStage:
         if segmentation and self._segmentation_out is None:
             raise ValueError(f"segmentation: the landmark model {card.name!r} has no segmentation output")
         self.segmentation = segmentation
+        # The model's own mask head, or the native kernel finishing the features it returns instead.
+        self._segmentation_head = getattr(model, "native_heads", {}).get(names[self._segmentation_out]) \
+            if segmentation and self._segmentation_out is not None else None
         self._mask_activation = params.get("segmentation", {}).get("activation", "sigmoid")
         self._mask_probabilities: Optional[np.ndarray] = None  # reused: valid until the next call
 
@@ -135,16 +138,25 @@ class LandmarkStage:
         if self._world_out is not None:
             world = decode_landmarks(outputs[self._world_out], self.num_landmarks, input_size=None)[: self.kept, :3]
             world = project_world_landmarks(np.ascontiguousarray(world), model_rect)
-        mask = self._mask(outputs[self._segmentation_out]) if self.segmentation else None
+        mask = self._mask(outputs[self._segmentation_out], self._segmentation_head) if self.segmentation else None
         return StageResult(landmarks, world, presence, model_rect, transform, mask)
 
-    def _mask(self, logits: np.ndarray) -> np.ndarray:
-        """The segmentation output's probabilities at model resolution, in the stage's buffer."""
-        plane = logits.reshape(logits.shape[1:3]) if logits.ndim == 4 and logits.shape[-1] == 1 \
-            else logits.reshape(logits.shape[-2:])
-        probabilities = self._mask_probabilities
-        if probabilities is None or probabilities.shape != plane.shape:
-            probabilities = self._mask_probabilities = np.empty(plane.shape, np.float32)
+    def _mask(self, output: np.ndarray, head) -> np.ndarray:
+        """The segmentation output's probabilities at model resolution, in the stage's buffer.
+        ``head``: the kernel that turns the output (then features) into logits, if the model's
+        own head was cut off (``model.native_heads``)."""
+        if head is not None:
+            shape = (2 * output.shape[-3], 2 * output.shape[-2])
+            probabilities = self._mask_probabilities
+            if probabilities is None or probabilities.shape != shape:
+                probabilities = self._mask_probabilities = np.empty(shape, np.float32)
+            plane = head(output, out=probabilities, threads=self.threads)  # logits, activated in place below
+        else:
+            plane = output.reshape(output.shape[1:3]) if output.ndim == 4 and output.shape[-1] == 1 \
+                else output.reshape(output.shape[-2:])
+            probabilities = self._mask_probabilities
+            if probabilities is None or probabilities.shape != plane.shape:
+                probabilities = self._mask_probabilities = np.empty(plane.shape, np.float32)
         if self._mask_activation == "sigmoid":
             # sigmoid(x) = (tanh(x / 2) + 1) / 2: no overflow for large logits, no allocation.
             np.multiply(plane, 0.5, out=probabilities)

@@ -9,7 +9,7 @@ ModelSpec = Union[str, os.PathLike, tuple]
 
 
 def load_stage(spec: ModelSpec, task: str, what: str, *, runtime: str, device: str, threads: Optional[int],
-               unused_roles: Sequence[str] = ()):
+               unused_roles: Sequence[str] = (), native_head_roles: Sequence[str] = ()):
     """``(card, model)`` for one stage of a pipeline.
 
     ``spec`` is a zoo card name (its file fetched or, for user-supplied cards, found in the
@@ -18,6 +18,9 @@ def load_stage(spec: ModelSpec, task: str, what: str, *, runtime: str, device: s
     stage needs; ``what`` names the argument in errors. ``unused_roles``: output roles of the
     card's ``[decode]`` table (``"segmentation_output"``) that the stage will not read: the
     model is pruned of the work only they need (``runtime.load(outputs=...)``).
+    ``native_head_roles``: output roles whose segmentation tail edgevision runs natively where
+    that is faster (``runtime.load(native_heads=...)``; ``model.native_heads`` says where it
+    does).
     """
     from .. import models
     from .. import runtime as runtime_module
@@ -30,8 +33,10 @@ def load_stage(spec: ModelSpec, task: str, what: str, *, runtime: str, device: s
     if card.task != task or card.kind != "model":
         raise ValueError(f"{what}: card {card.name!r} is a {card.task} {card.kind}, expected a {task} model")
     outputs = _read_outputs(card, unused_roles)
+    decode = card.params.get("decode", {})
+    heads = [decode[role] for role in native_head_roles if role in decode]
     model = runtime_module.load(card.name if path is None else path, runtime=runtime, device=device, threads=threads,
-                                outputs=outputs)
+                                outputs=outputs, native_heads=heads)
     if path is not None:
         card.check_io(model, outputs)
     return card, model

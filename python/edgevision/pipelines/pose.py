@@ -148,6 +148,7 @@ class PoseLandmarker(ModelPipeline):
         # Without a mask the landmark model is pruned of its segmentation head (~40% of its time).
         landmark_card, landmark_model = load_stage(specs["landmarks"], "pose_landmarks", "models['landmarks']",
                                                    unused_roles=() if segmentation else ("segmentation_output",),
+                                                   native_head_roles=("segmentation_output",) if segmentation else (),
                                                    **load)
         self.mode = mode
         self.num_poses = num_poses

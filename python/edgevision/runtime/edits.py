@@ -5,7 +5,9 @@
 * for LiteRT on XNNPACK (``XNNPACK_REWRITES``): transposed convolutions whose kernel equals
   their stride as a 1x1 convolution + DEPTH_TO_SPACE (:mod:`.subpixel`, bit-identical), and
   1x1 convolutions that read a bilinear upsample run before it (:mod:`.resize_order`, equal
-  up to float32 rounding).
+  up to float32 rounding);
+* on request, segmentation tails cut off for edgevision's native kernel (:mod:`.native_head`:
+  the output then holds the tail's input features, its weights ride along as metadata).
 
 An edited file is written once into the cache (``<cache>/edited/``; a private folder under the
 system's temp folder when the cache is read-only; an in-memory file, on Linux, when neither is
@@ -31,6 +33,7 @@ from .prune import check_names, prune_onnx, prune_tflite
 
 EDITS_VERSION = "4"  # part of the cache key: bump when an edit's output changes
 XNNPACK_REWRITES = ("subpixel", "resize_order")  # modules of this package, applied in this order
+_HEAD_EDIT = "native_head:"  # + an output name: that output's tail cut off (native_head.split)
 UNUSED_DAYS = 30  # edited files (and their locks, markers, partial files) unused this long are deleted
 _DAY_S = 86400.0
 
@@ -42,18 +45,21 @@ _lock = threading.Lock()
 
 
 def edited(path: os.PathLike | str, *, outputs: Optional[Sequence[str]] = None,
-           rewrites: Sequence[str] = ()) -> Path:
+           rewrites: Sequence[str] = (), native_heads: Sequence[str] = ()) -> Path:
     """``path`` with its edits applied (cached), or ``path`` itself when there is nothing to do.
 
     ``outputs``: keep only these outputs and what they need (ValueError naming the model's
     outputs if one is unknown). ``rewrites``: names from ``XNNPACK_REWRITES`` to apply
     (``.tflite`` only; each skipped when the file has nothing it applies to; runtime.load
-    checks the names).
+    checks the names). ``native_heads``: outputs whose segmentation tail is cut off for the
+    native kernel (:mod:`.native_head`; ``.tflite`` only; an output without such a tail stays).
     """
     source = Path(path)
     names = check_names(outputs) if outputs is not None else None
     tflite = source.suffix.lower() == ".tflite"
     chosen = tuple(r for r in _rewrites_with_candidates(source) if r in rewrites) if tflite and rewrites else ()
+    if tflite:  # first, so the tails are matched as the file has them
+        chosen = tuple(_HEAD_EDIT + name for name in sorted(set(native_heads))) + chosen
     if names is None and not chosen:
         return source
     recipe = [EDITS_VERSION, _sha256(source), "outputs=" + ",".join(sorted(names)) if names else "",
@@ -199,7 +205,14 @@ def _edit_tflite(source: Path, names: Optional[Sequence[str]], rewrites: Sequenc
     except Exception as e:  # a corrupt flatbuffer fails anywhere inside the bindings
         raise ValueError(f"model: cannot parse {str(source)!r} as a TFLite model to edit it: "
                          f"{type(e).__name__}: {e}") from None
-    rewritten = sum(_rewrite_module(name).rewrite(model) for name in rewrites)
+    rewritten = 0
+    for name in rewrites:
+        if name.startswith(_HEAD_EDIT):
+            from .native_head import split
+
+            rewritten += split(model, name[len(_HEAD_EDIT):])
+        else:
+            rewritten += _rewrite_module(name).rewrite(model)
     if names is None and rewritten == 0:
         return None
     prune_tflite(model, names)  # also drops what the rewritten layers no longer read

@@ -102,6 +102,7 @@ class Model:
         self.inputs: tuple[TensorInfo, ...] = tuple(inputs)
         self.outputs: tuple[TensorInfo, ...] = tuple(outputs)
         self.card = None  # the zoo card, when loaded by name
+        self.native_heads: dict = {}  # output name -> the kernel finishing it (runtime.load(native_heads=))
         self.invoke_ms = 0.0  # the runtime's own compute time in the last run (no copies in or out)
         self._slots = [_InputSlot(info) for info in self.inputs]
         self._index = {info.name: k for k, info in enumerate(self.inputs)}

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..convert.flatbuffer import builtin_code, schema, schema_ints, schema_text
+from ..convert.flatbuffer import builtin_code, float_constant, schema, schema_ints, schema_text
 
 _CUSTOM_NAME = b"Convolution2DTransposeBias"
 
@@ -72,7 +72,7 @@ def _layer(model, graph, op, producers, s) -> Optional[dict]:
     outputs = schema_ints(op.outputs, keep_missing=False)
     if len(outputs) != 1 or source < 0 or weights < 0:
         return None
-    kernel = _float_constant(model, graph, weights, producers, s)
+    kernel = float_constant(model, graph, weights, producers)
     if kernel is None or kernel.ndim != 4:
         return None
     channels_out, kernel_h, kernel_w, channels_in = kernel.shape
@@ -85,7 +85,7 @@ def _layer(model, graph, op, producers, s) -> Optional[dict]:
         return None
     bias_values = np.zeros(channels_out, np.float32)
     if bias >= 0:
-        found = _float_constant(model, graph, bias, producers, s)
+        found = float_constant(model, graph, bias, producers)
         if found is None or found.size != channels_out:
             return None
         bias_values = found.reshape(-1)
@@ -124,32 +124,6 @@ def _subpixel_ops(model, graph, layer, s) -> list[Any]:
     options.blockSize = block
     shuffle.builtinOptionsType, shuffle.builtinOptions = s.BuiltinOptions.DepthToSpaceOptions, options
     return [conv, shuffle]
-
-
-def _float_constant(model, graph, index: int, producers, s) -> Optional[np.ndarray]:
-    """The float32 value of a constant tensor, or of a DEQUANTIZE of a float16 constant."""
-    tensor = graph.tensors[index]
-    op = producers.get(index)
-    if op is not None:
-        code = model.operatorCodes[op.opcodeIndex]
-        if builtin_code(code) != s.BuiltinOperator.DEQUANTIZE:
-            return None
-        stored = graph.tensors[int(op.inputs[0])]
-        if stored.type != s.TensorType.FLOAT16 or producers.get(int(op.inputs[0])) is not None:
-            return None
-        raw = _buffer(model, stored)
-        return None if raw is None else np.frombuffer(raw, "<f2").astype(np.float32).reshape(tuple(stored.shape))
-    if tensor.type != s.TensorType.FLOAT32:
-        return None
-    raw = _buffer(model, tensor)
-    return None if raw is None else np.frombuffer(raw, "<f4").astype(np.float32).reshape(tuple(tensor.shape))
-
-
-def _buffer(model, tensor) -> Optional[bytes]:
-    buffer = model.buffers[tensor.buffer] if model.buffers and tensor.buffer < len(model.buffers) else None
-    if buffer is None or buffer.data is None or (buffer.offset and buffer.offset > 1):
-        return None  # no data, or stored past the flatbuffer (models over 2 GB): left alone
-    return np.asarray(buffer.data, np.uint8).tobytes()
 
 
 def _add_tensor(model, graph, name: str, shape, data: Optional[np.ndarray], s) -> int:

@@ -1,0 +1,120 @@
+// edgevision.kernels.SegmentationHead: the weights of a segmentation decoder's full-resolution
+// tail, copied once, and its call on a feature map (GIL released).
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "arrays.hpp"
+#include "edgevision/segmentation_head.hpp"
+
+namespace edgevision::bindings {
+
+namespace {
+
+constexpr int kC = kHeadChannels;
+
+// `obj` as float32 values (any real dtype, copied) of exactly `count` elements with one of the
+// shapes in `shapes` (a message fragment).
+std::vector<float> weights_of(const py::handle& obj, const char* name, py::ssize_t count, const std::string& shapes) {
+  const py::array a = require_ndarray(obj, name);
+  if (a.dtype().kind() != 'f')
+    throw py::type_error(std::string(name) + " must be a float array, got dtype " + dtype_name(a));
+  if (a.size() != count) throw py::value_error(std::string(name) + " must have shape " + shapes + ", got " + describe_shape(a));
+  const auto values = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
+  std::vector<float> out(values.data(), values.data() + count);
+  for (float v : out)
+    if (!std::isfinite(v)) throw py::value_error(std::string(name) + " must be finite");
+  return out;
+}
+
+class SegmentationHeadModel {
+ public:
+  SegmentationHeadModel(const py::handle& depthwise, const py::handle& depthwise_bias, const py::handle& pointwise,
+                        const py::handle& pointwise_bias, const py::handle& head, const py::handle& head_bias) {
+    const py::array dw = require_ndarray(depthwise, "depthwise");
+    if (dw.ndim() != 4 || dw.shape(1) != 3 || dw.shape(2) != 3 || dw.shape(3) != kC)
+      throw py::value_error("depthwise must have shape (blocks, 3, 3, 8), got " + describe_shape(dw));
+    blocks_ = static_cast<int>(dw.shape(0));
+    if (blocks_ > kHeadMaxBlocks)
+      throw py::value_error("depthwise: at most " + std::to_string(kHeadMaxBlocks) + " blocks, got " + std::to_string(blocks_));
+    const std::string b = std::to_string(blocks_);
+    depthwise_ = weights_of(depthwise, "depthwise", blocks_ * 9 * kC, "(blocks, 3, 3, 8)");
+    depthwise_bias_ = weights_of(depthwise_bias, "depthwise_bias", blocks_ * kC, "(" + b + ", 8)");
+    pointwise_ = weights_of(pointwise, "pointwise", blocks_ * kC * kC, "(" + b + ", 8, 8) (out, in)");
+    pointwise_bias_ = weights_of(pointwise_bias, "pointwise_bias", blocks_ * kC, "(" + b + ", 8)");
+    head_ = weights_of(head, "head", 9 * kC, "(3, 3, 8)");
+    const std::vector<float> bias = weights_of(head_bias, "head_bias", 1, "(1,) or ()");
+    params_.blocks = blocks_;
+    for (int k = 0; k < blocks_; ++k)
+      params_.block[k] = {depthwise_.data() + k * 9 * kC, depthwise_bias_.data() + k * kC,
+                          pointwise_.data() + k * kC * kC, pointwise_bias_.data() + k * kC};
+    params_.head = head_.data();
+    params_.head_bias = bias[0];
+  }
+
+  py::array call(const py::handle& features_obj, const py::object& out_obj, const py::handle& threads_obj) const {
+    const py::array f = require_ndarray(features_obj, "features");
+    if (!f.dtype().is(py::dtype::of<float>())) throw py::type_error("features must be float32, got dtype " + dtype_name(f));
+    const bool batched = f.ndim() == 4 && f.shape(0) == 1;
+    if (!(f.ndim() == 3 || batched) || f.shape(f.ndim() - 1) != kC)
+      throw py::value_error("features must have shape (h, w, 8) or (1, h, w, 8), got " + describe_shape(f));
+    const py::ssize_t h = f.shape(f.ndim() - 3), w = f.shape(f.ndim() - 2);
+    const py::ssize_t row = f.strides(f.ndim() - 3), pixel = f.strides(f.ndim() - 2), channel = f.strides(f.ndim() - 1);
+    if (h < 1 || w < 1) throw py::value_error("features must not be empty, got " + describe_shape(f));
+    if (channel != sizeof(float) || pixel != kC * sizeof(float) || row < w * pixel || row % sizeof(float) != 0)
+      throw py::value_error("features must have contiguous pixels (rows may be strided), got strides " +
+                            py::str(py::tuple(f.attr("strides"))).cast<std::string>());
+    const int threads = parse_threads(threads_obj);
+    py::array out = output_array(out_obj, {2 * h, 2 * w}, false);
+    const float* data = static_cast<const float*>(f.data());
+    float* result = static_cast<float*>(out.mutable_data());
+    {
+      py::gil_scoped_release release;
+      segmentation_head(data, static_cast<int>(w), static_cast<int>(h), row / static_cast<py::ssize_t>(sizeof(float)),
+                        params_, result, 2 * w, threads);
+    }
+    return out;
+  }
+
+  int blocks() const { return blocks_; }
+
+ private:
+  int blocks_ = 0;
+  std::vector<float> depthwise_, depthwise_bias_, pointwise_, pointwise_bias_, head_;
+  SegmentationHead params_;
+};
+
+}  // namespace
+
+void bind_segmentation_head(py::module_& m) {
+  py::class_<SegmentationHeadModel>(m, "SegmentationHead", R"doc(
+The full-resolution tail of a segmentation decoder, run natively: an 8-channel feature map
+upsampled 2x (bilinear, half-pixel centres, as TFLite's RESIZE_BILINEAR with
+half_pixel_centers), residual blocks of depthwise 3x3 (+ bias, ReLU6) -> 1x1 (+ bias) -> add
+the block's input -> ReLU6, then a 3x3 convolution to one channel (+ bias): logits. Every 3x3
+layer pads with zeros ("SAME"). BlazePose's landmark model ends its mask this way
+(``runtime.load(..., native_heads=...)`` cuts it off the model).
+
+``SegmentationHead(depthwise, depthwise_bias, pointwise, pointwise_bias, head, head_bias)``:
+float arrays ``(blocks, 3, 3, 8)``, ``(blocks, 8)``, ``(blocks, 8, 8)`` ([out, in]),
+``(blocks, 8)``, ``(3, 3, 8)`` and one value; 0 to 4 blocks. Copied once.
+
+``head(features, *, out=None, threads=1)``: ``features`` ``(h, w, 8)`` or ``(1, h, w, 8)``
+float32 with contiguous pixels (rows may be strided) -> ``(2h, 2w)`` float32 logits (into
+``out`` if given). Rows are streamed a few at a time through cache; ``threads`` shares them
+with helper threads (same result). Equal to the layers to float32 rounding; every SIMD path
+gives the same bits.
+)doc")
+      .def(py::init<const py::handle&, const py::handle&, const py::handle&, const py::handle&, const py::handle&,
+                    const py::handle&>(),
+           py::arg("depthwise"), py::arg("depthwise_bias"), py::arg("pointwise"), py::arg("pointwise_bias"),
+           py::arg("head"), py::arg("head_bias"))
+      .def("__call__", &SegmentationHeadModel::call, py::arg("features"), py::kw_only(), py::arg("out") = py::none(),
+           py::arg("threads") = 1)
+      .def_property_readonly("blocks", &SegmentationHeadModel::blocks);
+}
+
+}  // namespace edgevision::bindings

@@ -1,0 +1,39 @@
+// The full-resolution tail of a segmentation decoder, run natively instead of in the model: an
+// 8-channel feature map upsampled 2x (bilinear, half-pixel centres), residual blocks of
+// depthwise 3x3 + ReLU6 -> 1x1 -> add the block's input -> ReLU6, then a 3x3 convolution to one
+// channel (logits). BlazePose's landmark model ends its mask this way (mediapipe's
+// pose_landmark_full: 128x128x8 -> 256x256 logits); XNNPACK runs these narrow 256x256 layers at
+// memory speed, one full-size tensor per layer, while here they stream a few rows at a time.
+#pragma once
+
+#include <cstdint>
+
+#include "edgevision/types.hpp"
+
+namespace edgevision {
+
+constexpr int kHeadChannels = 8;
+constexpr int kHeadMaxBlocks = 4;
+
+struct SegmentationHeadBlock {
+  const float* depthwise = nullptr;       // [3][3][8]: dy, dx, channel (TFLite's [1, 3, 3, 8])
+  const float* depthwise_bias = nullptr;  // [8]
+  const float* pointwise = nullptr;       // [8 out][8 in] (TFLite's [8, 1, 1, 8])
+  const float* pointwise_bias = nullptr;  // [8]
+};
+
+struct SegmentationHead {
+  int blocks = 0;  // 0 .. kHeadMaxBlocks
+  SegmentationHeadBlock block[kHeadMaxBlocks];
+  const float* head = nullptr;  // [3][3][8] (TFLite's [1, 3, 3, 8])
+  float head_bias = 0.0f;
+};
+
+// `features`: H x W x 8 float32, channels contiguous (any row stride, in floats, >= 8 W).
+// `out`: 2H x 2W float32 logits, rows `out_row_stride` floats apart. Zero padding ("SAME") at
+// the borders of every 3x3 layer. `threads`: share the rows with up to threads - 1 helpers (the
+// result is the same). Every ISA path gives the same bits as the scalar one.
+void segmentation_head(const float* features, int width, int height, int64_t row_stride, const SegmentationHead& head,
+                       float* out, int64_t out_row_stride, int threads = 1);
+
+}  // namespace edgevision

@@ -1,0 +1,136 @@
+// The rows of segmentation_head over an Ops type (simd/ops_<isa>.hpp). Eight channels per pixel
+// (one AVX2 vector, two SSE/NEON vectors); every output element is computed with the same
+// operations in the same order on every path.
+#pragma once
+
+#include "edgevision/segmentation_head.hpp"
+#include "kernels/jobs.hpp"
+
+namespace edgevision::kernels {
+namespace {
+
+constexpr int kC = kHeadChannels;
+
+template <class V>
+inline typename V::F relu6(typename V::F v) {
+  return V::min(V::max(v, V::set1(0.0f)), V::set1(6.0f));
+}
+
+// One output row of the 2x upsample (rows already blended: `top` * w_top + `bottom` * w_bottom,
+// in_width pixels), horizontally: out[2j] = 0.25 t[j-1] + 0.75 t[j], out[2j+1] = 0.75 t[j] +
+// 0.25 t[j+1], edges clamped. `blended`: in_width * 8 floats of scratch.
+template <class V>
+void upsample_row(const float* top, const float* bottom, float w_top, float w_bottom, int in_width, float* blended,
+                  float* out) {
+  const auto wt = V::set1(w_top), wb = V::set1(w_bottom);
+  for (int k = 0; k < in_width * kC; k += V::kLanes)
+    V::store(blended + k, V::add(V::mul(V::load(top + k), wt), V::mul(V::load(bottom + k), wb)));
+  const auto quarter = V::set1(0.25f), three_quarters = V::set1(0.75f);
+  for (int j = 0; j < in_width; ++j) {
+    const float* left = blended + (j > 0 ? j - 1 : 0) * kC;
+    const float* mid = blended + j * kC;
+    const float* right = blended + (j + 1 < in_width ? j + 1 : j) * kC;
+    for (int c = 0; c < kC; c += V::kLanes) {
+      const auto m = V::mul(V::load(mid + c), three_quarters);
+      V::store(out + 2 * j * kC + c, V::add(V::mul(V::load(left + c), quarter), m));
+      V::store(out + (2 * j + 1) * kC + c, V::add(m, V::mul(V::load(right + c), quarter)));
+    }
+  }
+}
+
+// One row of a residual block: rows[0..2] are the block input's rows r-1, r, r+1, each with one
+// zero pixel on either side (a zero row outside the plane); `out` gets relu6(input + 1x1(relu6(
+// depthwise(input) + bias)) + bias) without padding. `pointwise_t`: the 1x1 weights transposed,
+// [in][out]. `depthwise_row`: width * 8 floats of scratch.
+template <class V>
+void block_row(const float* const rows[3], const SegmentationHeadBlock& block, const float* pointwise_t, int width,
+               float* depthwise_row, float* out) {
+  for (int x = 0; x < width; ++x) {
+    for (int c = 0; c < kC; c += V::kLanes) {
+      auto acc = V::mul(V::load(rows[0] + x * kC + c), V::load(block.depthwise + c));
+      for (int tap = 1; tap < 9; ++tap) {
+        const int dy = tap / 3, dx = tap % 3;
+        acc = V::add(acc, V::mul(V::load(rows[dy] + (x + dx) * kC + c), V::load(block.depthwise + tap * kC + c)));
+      }
+      V::store(depthwise_row + x * kC + c, relu6<V>(V::add(acc, V::load(block.depthwise_bias + c))));
+    }
+  }
+  const float* input = rows[1] + kC;  // this row of the block's input, past its padding pixel
+  for (int x = 0; x < width; ++x) {
+    const float* d = depthwise_row + x * kC;
+    for (int o = 0; o < kC; o += V::kLanes) {
+      auto acc = V::mul(V::set1(d[0]), V::load(pointwise_t + o));
+      for (int i = 1; i < kC; ++i) acc = V::add(acc, V::mul(V::set1(d[i]), V::load(pointwise_t + i * kC + o)));
+      acc = V::add(acc, V::load(block.pointwise_bias + o));
+      V::store(out + x * kC + o, relu6<V>(V::add(V::load(input + x * kC + o), acc)));
+    }
+  }
+}
+
+// One row of the 3x3 convolution to one channel (rows as for block_row): per pixel the eight
+// channels' tap sums, then ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7)) + bias.
+template <class V>
+void head_row(const float* const rows[3], const float* weights, float bias, int width, float* out) {
+  alignas(32) float sums[kC];
+  for (int x = 0; x < width; ++x) {
+    for (int c = 0; c < kC; c += V::kLanes) {
+      auto acc = V::mul(V::load(rows[0] + x * kC + c), V::load(weights + c));
+      for (int tap = 1; tap < 9; ++tap) {
+        const int dy = tap / 3, dx = tap % 3;
+        acc = V::add(acc, V::mul(V::load(rows[dy] + (x + dx) * kC + c), V::load(weights + tap * kC + c)));
+      }
+      V::store(sums + c, acc);
+    }
+    out[x] = ((sums[0] + sums[4]) + (sums[2] + sums[6])) + ((sums[1] + sums[5]) + (sums[3] + sums[7])) + bias;
+  }
+}
+
+// Output rows [row_begin, row_end) of the job: each stage's rows are made when the next stage
+// needs them, into rings of three padded rows (the first rows of the range recompute the halo
+// the rows above it need).
+template <class V>
+void segmentation_head_rows(const SegmentationHeadJob& job) {
+  const int stages = job.head->blocks + 1;  // the upsample, then each block
+  const int width = 2 * job.in_width, height = 2 * job.in_height;
+  const int64_t padded = int64_t{width + 2} * kC;
+  auto slot = [&](int stage, int row) { return job.rings + (int64_t{stage} * 3 + row % 3) * padded; };
+  int next[kHeadMaxBlocks + 1];  // per stage, the next row it makes
+  for (int s = 0; s < stages; ++s) next[s] = job.row_begin - (stages - s) > 0 ? job.row_begin - (stages - s) : 0;
+  auto three_rows = [&](int stage, int row, const float* rows[3]) {
+    for (int k = 0; k < 3; ++k) {
+      const int r = row - 1 + k;
+      rows[k] = r < 0 || r >= height ? job.zero_row : slot(stage, r);
+    }
+  };
+  // Makes stage s's rows up to `row` (and, first, the rows of stage s - 1 they read).
+  auto make = [&](auto&& self, int s, int row) -> void {
+    for (; next[s] <= row; ++next[s]) {
+      const int r = next[s];
+      float* dst = slot(s, r) + kC;  // past the left padding pixel
+      if (s == 0) {
+        // Half-pixel 2x: output row r reads input rows (r - 1) / 2 and its successor, weights
+        // 0.25 / 0.75 (even r: the row above, odd r: the row below), clamped at the edges.
+        const int y = r / 2;
+        const int other = r % 2 == 0 ? (y > 0 ? y - 1 : 0) : (y + 1 < job.in_height ? y + 1 : y);
+        const float* mid = job.features + y * job.row_stride;
+        const float* near = job.features + other * job.row_stride;
+        if (r % 2 == 0) upsample_row<V>(near, mid, 0.25f, 0.75f, job.in_width, job.scratch, dst);
+        else upsample_row<V>(mid, near, 0.75f, 0.25f, job.in_width, job.scratch, dst);
+      } else {
+        self(self, s - 1, r + 1 < height ? r + 1 : height - 1);
+        const float* rows[3];
+        three_rows(s - 1, r, rows);
+        block_row<V>(rows, job.head->block[s - 1], job.pointwise_t + (s - 1) * kC * kC, width, job.scratch, dst);
+      }
+    }
+  };
+  for (int r = job.row_begin; r < job.row_end; ++r) {
+    make(make, stages - 1, r + 1 < height ? r + 1 : height - 1);
+    const float* rows[3];
+    three_rows(stages - 1, r, rows);
+    head_row<V>(rows, job.head->head, job.head->head_bias, width, job.out + r * job.out_row_stride);
+  }
+}
+
+}  // namespace
+}  // namespace edgevision::kernels

@@ -1,0 +1,219 @@
+"""The segmentation tail edgevision runs natively (kernels.SegmentationHead) and its split off a
+model (runtime.load(native_heads=...), edgevision.runtime.native_head).
+
+References: the layers written out plainly in NumPy (float64), LiteRT running the same layers
+in small generated graphs, and BlazePose's own landmark model run whole.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from edgevision import kernels, runtime
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tflite_builders import Op, T, options, write
+
+C = 8
+RELU, RELU6 = 1, 3  # TFLite's ActivationFunctionType
+SAME = 0
+
+
+def random_head(rng, blocks: int) -> dict:
+    def n(*shape):
+        return rng.normal(0.0, 0.4, shape).astype(np.float32)
+
+    return {"depthwise": n(blocks, 3, 3, C), "depthwise_bias": n(blocks, C), "pointwise": n(blocks, C, C),
+            "pointwise_bias": n(blocks, C), "head": n(3, 3, C), "head_bias": n(1)}
+
+
+def numpy_head(features: np.ndarray, w: dict) -> np.ndarray:
+    """The layers one by one in float64: half-pixel bilinear 2x (clamped), SAME zero padding."""
+    f = features.astype(np.float64)
+
+    def upsample_axis(a, axis):
+        n = a.shape[axis]
+        src = (np.arange(2 * n) + 0.5) / 2 - 0.5
+        lo = np.floor(src).astype(int)
+        frac = src - lo
+        i0, i1 = np.clip(lo, 0, n - 1), np.clip(lo + 1, 0, n - 1)
+        shape = [1] * a.ndim
+        shape[axis] = 2 * n
+        return np.take(a, i0, axis) * (1 - frac).reshape(shape) + np.take(a, i1, axis) * frac.reshape(shape)
+
+    x = upsample_axis(upsample_axis(f, 0), 1)
+
+    def taps(a):  # the 9 shifted copies of a zero-padded plane: [9, H, W, C]
+        p = np.pad(a, ((1, 1), (1, 1), (0, 0)))
+        return np.stack([p[dy:dy + a.shape[0], dx:dx + a.shape[1]] for dy in range(3) for dx in range(3)])
+
+    def relu6(v):
+        return np.clip(v, 0.0, 6.0)
+
+    for b in range(len(w["depthwise"])):
+        d = relu6(np.einsum("thwc,tc->hwc", taps(x), w["depthwise"][b].reshape(9, C)) + w["depthwise_bias"][b])
+        x = relu6(x + np.einsum("hwi,oi->hwo", d, w["pointwise"][b]) + w["pointwise_bias"][b])
+    return np.einsum("thwc,tc->hw", taps(x), w["head"].reshape(9, C)) + float(w["head_bias"][0])
+
+
+def make(w: dict) -> kernels.SegmentationHead:
+    return kernels.SegmentationHead(w["depthwise"], w["depthwise_bias"], w["pointwise"], w["pointwise_bias"],
+                                    w["head"], w["head_bias"])
+
+
+def assert_close(got, expected, tolerance=2e-5):
+    """Float32 rounding against the plane's scale (a logit near 0 may come from large terms)."""
+    error = np.abs(got - expected).max() / (1.0 + np.abs(expected).max())
+    assert error < tolerance, f"error {error:.2e} of the scale"
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(1, 12), w=st.integers(1, 12), blocks=st.integers(0, 4), pad=st.integers(0, 3),
+       threads=st.sampled_from([1, 2, 4]), seed=st.integers(0, 2**31 - 1))
+def test_kernel_equals_the_layers_in_numpy(h, w, blocks, pad, threads, seed):
+    rng = np.random.default_rng(seed)
+    weights = random_head(rng, blocks)
+    padded = rng.uniform(-1, 3, (h, w + pad, C)).astype(np.float32)
+    features = padded[:, :w]  # strided rows, read in place
+    got = make(weights)(features, threads=threads)
+    assert got.shape == (2 * h, 2 * w) and got.dtype == np.float32
+    assert_close(got, numpy_head(features, weights))
+    assert np.array_equal(got, make(weights)(np.ascontiguousarray(features)[None], threads=1))  # threads, layout: same bits
+
+
+def test_kernel_writes_into_out_and_only_there():
+    rng = np.random.default_rng(1)
+    weights = random_head(rng, 2)
+    features = rng.uniform(0, 2, (16, 16, C)).astype(np.float32)
+    out = np.full((32, 32), np.nan, np.float32)
+    assert make(weights)(features, out=out) is out
+    assert np.array_equal(out, make(weights)(features))
+
+
+# ----------------------------------------------------------------- split off a TFLite graph
+
+
+def tail_graph(path, weights: dict, h: int, w: int, *, dw_activation=RELU6, half_pixel=True):
+    """features [1, h, w, 8] -> RESIZE_BILINEAR 2x -> blocks -> CONV_2D 3x3 -> [1, 2h, 2w, 1],
+    plus a second output (the features doubled) that must survive the split."""
+    H, W = 2 * h, 2 * w
+    tensors = [T("features", [1, h, w, C]), T("size", [2], np.int32, np.array([H, W], np.int32)),
+               T("x0", [1, H, W, C])]
+    ops = [Op("RESIZE_BILINEAR", [0, 1], [2], options("ResizeBilinear", alignCorners=False, halfPixelCenters=half_pixel))]
+    x = 2
+    for b in range(len(weights["depthwise"])):
+        base = len(tensors)
+        tensors += [T(f"dw{b}", [1, 3, 3, C], data=weights["depthwise"][b][None]),
+                    T(f"dwb{b}", [C], data=weights["depthwise_bias"][b]), T(f"d{b}", [1, H, W, C]),
+                    T(f"pw{b}", [C, 1, 1, C], data=weights["pointwise"][b].reshape(C, 1, 1, C)),
+                    T(f"pwb{b}", [C], data=weights["pointwise_bias"][b]), T(f"p{b}", [1, H, W, C]),
+                    T(f"x{b + 1}", [1, H, W, C])]
+        ops += [Op("DEPTHWISE_CONV_2D", [x, base, base + 1], [base + 2],
+                   options("DepthwiseConv2D", padding=SAME, strideW=1, strideH=1, depthMultiplier=1,
+                           dilationWFactor=1, dilationHFactor=1, fusedActivationFunction=dw_activation)),
+                Op("CONV_2D", [base + 2, base + 3, base + 4], [base + 5],
+                   options("Conv2D", padding=1, strideW=1, strideH=1, dilationWFactor=1, dilationHFactor=1,
+                           fusedActivationFunction=0)),
+                Op("ADD", [x, base + 5], [base + 6], options("Add", fusedActivationFunction=RELU6))]
+        x = base + 6
+    base = len(tensors)
+    tensors += [T("head_w", [1, 3, 3, C], data=weights["head"][None]), T("head_b", [1], data=weights["head_bias"]),
+                T("logits", [1, H, W, 1]), T("doubled", [1, h, w, C])]
+    ops += [Op("CONV_2D", [x, base, base + 1], [base + 2],
+               options("Conv2D", padding=SAME, strideW=1, strideH=1, dilationWFactor=1, dilationHFactor=1,
+                       fusedActivationFunction=0)),
+            Op("ADD", [0, 0], [base + 3], options("Add", fusedActivationFunction=0))]
+    return write(path, tensors, ops, [0], [base + 2, base + 3])
+
+
+@pytest.mark.parametrize("blocks", [0, 1, 2])
+def test_split_graph_plus_kernel_equals_the_graph(tmp_path, blocks):
+    rng = np.random.default_rng(blocks)
+    weights = random_head(rng, blocks)
+    path = tail_graph(tmp_path / f"tail{blocks}.tflite", weights, 9, 13)
+    features = rng.uniform(0, 2, (1, 9, 13, C)).astype(np.float32)
+    whole = runtime.load(path)
+    split = runtime.load(path, native_heads=["logits"])
+    assert whole.native_heads == {} and set(split.native_heads) == {"logits"}
+    assert [o.name for o in split.outputs] == ["logits", "doubled"]
+    assert split.outputs[0].shape == (1, 9, 13, C)  # the tail's input, under the output's name
+    logits, doubled = whole.run([features])
+    features_out, doubled_split = split.run([features])
+    np.testing.assert_array_equal(doubled_split, doubled)
+    np.testing.assert_array_equal(features_out, features)
+    assert_close(split.native_heads["logits"](features_out), logits[0, :, :, 0])
+    assert_close(logits[0, :, :, 0], numpy_head(features[0], weights))
+
+
+@pytest.mark.parametrize("change", ["relu_depthwise", "align_corners"])
+def test_a_different_tail_is_left_to_the_model(tmp_path, change):
+    rng = np.random.default_rng(7)
+    weights = random_head(rng, 1)
+    path = tail_graph(tmp_path / f"{change}.tflite", weights, 4, 4,
+                      dw_activation=RELU if change == "relu_depthwise" else RELU6,
+                      half_pixel=change != "align_corners")
+    model = runtime.load(path, native_heads=["logits"])
+    assert model.native_heads == {} and model.outputs[0].shape == (1, 8, 8, 1)
+
+
+def test_other_runtimes_keep_the_models_head(tmp_path):
+    weights = random_head(np.random.default_rng(3), 1)
+    path = tail_graph(tmp_path / "tail.tflite", weights, 4, 4)
+    assert runtime.load(path, native_heads=["logits"], options={"xnnpack": False}).native_heads == {}
+    with pytest.raises(TypeError, match="native_heads"):
+        runtime.load(path, native_heads="logits")
+
+
+def test_blazepose_mask_head_runs_natively():
+    """The pose landmark model: its 256x256 mask tail is cut off; every other output stays
+    bit-identical, and the kernel's logits match the whole model's."""
+    import cv2
+    import skimage.data
+
+    crop = cv2.resize(skimage.data.astronaut(), (256, 256)).astype(np.float32)[None] / 255
+    whole = runtime.load("pose_landmark_full")
+    split = runtime.load("pose_landmark_full", native_heads=["Identity_2"])
+    assert set(split.native_heads) == {"Identity_2"} and split.native_heads["Identity_2"].blocks == 2
+    expected, got = whole.run([crop]), split.run([crop])
+    for name, a, b in zip([o.name for o in whole.outputs], expected, got):
+        if name != "Identity_2":
+            np.testing.assert_array_equal(b, a)
+    logits = split.native_heads["Identity_2"](got[2], threads=2)
+    reference = expected[2][0, :, :, 0]
+    # The head sums products of logits in the hundreds: float32 rounding against that scale.
+    assert np.abs(logits - reference).max() <= 1e-5 * np.abs(reference).max()
+    def sigmoid(v):
+        return 0.5 * (np.tanh(0.5 * v.astype(np.float64)) + 1)
+
+    assert np.abs(sigmoid(logits) - sigmoid(reference)).max() < 5e-4
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+def bad_calls():
+    w = random_head(np.random.default_rng(0), 1)
+    head = make(w)
+    good = np.zeros((4, 4, C), np.float32)
+    yield (lambda: kernels.SegmentationHead(w["depthwise"][0], *[w[k] for k in list(w)[1:]]), ValueError, "depthwise")
+    yield (lambda: make({**w, "depthwise": np.zeros((5, 3, 3, C), np.float32)}), ValueError, "depthwise")
+    yield (lambda: make({**w, "pointwise": np.zeros((1, C, 4), np.float32)}), ValueError, "pointwise")
+    yield (lambda: make({**w, "head": np.full((3, 3, C), np.nan, np.float32)}), ValueError, "head")
+    yield (lambda: make({**w, "head_bias": np.array([1, 2], np.float32)}), ValueError, "head_bias")
+    yield (lambda: make({**w, "depthwise_bias": [0.0] * 8}), TypeError, "depthwise_bias")
+    yield (lambda: make({**w, "pointwise_bias": np.zeros((1, C), np.int32)}), TypeError, "pointwise_bias")
+    yield (lambda: head(good.astype(np.float64)), TypeError, "features")
+    yield (lambda: head(np.zeros((4, 4, 3), np.float32)), ValueError, "features")
+    yield (lambda: head(np.zeros((0, 4, C), np.float32)), ValueError, "features")
+    yield (lambda: head(np.zeros((4, 8, C), np.float32)[:, ::2]), ValueError, "features")
+    yield (lambda: head(np.zeros((4, 4, 2 * C), np.float32)[:, :, ::2]), ValueError, "features")
+    yield (lambda: head(good, out=np.zeros((8, 9), np.float32)), ValueError, "out")
+    yield (lambda: head(good, out=np.zeros((8, 8), np.float64)), TypeError, "out")
+    yield (lambda: head(good, threads=0), ValueError, "threads")
+    yield (lambda: head([[0.0] * C]), TypeError, "features")
+
+
+@pytest.mark.parametrize("call, error, name", list(bad_calls()))
+def test_bad_input_names_the_argument(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
