@@ -19,17 +19,20 @@ RELU, RELU6 = 1, 3  # TFLite's ActivationFunctionType
 SAME = 0
 
 
-def random_head(rng, blocks: int) -> dict:
+def random_head(rng, blocks: int, input_blocks: int = 0) -> dict:
     def n(*shape):
         return rng.normal(0.0, 0.4, shape).astype(np.float32)
 
-    return {"depthwise": n(blocks, 3, 3, C), "depthwise_bias": n(blocks, C), "pointwise": n(blocks, C, C),
-            "pointwise_bias": n(blocks, C), "head": n(3, 3, C), "head_bias": n(1)}
+    weights = {"head": n(3, 3, C), "head_bias": n(1)}
+    for prefix, count in (("", blocks), ("input_", input_blocks)):
+        weights.update({prefix + "depthwise": n(count, 3, 3, C), prefix + "depthwise_bias": n(count, C),
+                        prefix + "pointwise": n(count, C, C), prefix + "pointwise_bias": n(count, C)})
+    return weights
 
 
 def numpy_head(features: np.ndarray, w: dict) -> np.ndarray:
-    """The layers one by one in float64: half-pixel bilinear 2x (clamped), SAME zero padding."""
-    f = features.astype(np.float64)
+    """The layers one by one in float64: blocks, half-pixel bilinear 2x (clamped), blocks, the
+    3x3 convolution; SAME zero padding."""
 
     def upsample_axis(a, axis):
         n = a.shape[axis]
@@ -41,8 +44,6 @@ def numpy_head(features: np.ndarray, w: dict) -> np.ndarray:
         shape[axis] = 2 * n
         return np.take(a, i0, axis) * (1 - frac).reshape(shape) + np.take(a, i1, axis) * frac.reshape(shape)
 
-    x = upsample_axis(upsample_axis(f, 0), 1)
-
     def taps(a):  # the 9 shifted copies of a zero-padded plane: [9, H, W, C]
         p = np.pad(a, ((1, 1), (1, 1), (0, 0)))
         return np.stack([p[dy:dy + a.shape[0], dx:dx + a.shape[1]] for dy in range(3) for dx in range(3)])
@@ -50,15 +51,22 @@ def numpy_head(features: np.ndarray, w: dict) -> np.ndarray:
     def relu6(v):
         return np.clip(v, 0.0, 6.0)
 
-    for b in range(len(w["depthwise"])):
-        d = relu6(np.einsum("thwc,tc->hwc", taps(x), w["depthwise"][b].reshape(9, C)) + w["depthwise_bias"][b])
-        x = relu6(x + np.einsum("hwi,oi->hwo", d, w["pointwise"][b]) + w["pointwise_bias"][b])
+    def blocks(x, prefix):
+        for b in range(len(w[prefix + "depthwise"])):
+            d = relu6(np.einsum("thwc,tc->hwc", taps(x), w[prefix + "depthwise"][b].reshape(9, C))
+                      + w[prefix + "depthwise_bias"][b])
+            x = relu6(x + np.einsum("hwi,oi->hwo", d, w[prefix + "pointwise"][b]) + w[prefix + "pointwise_bias"][b])
+        return x
+
+    x = blocks(features.astype(np.float64), "input_")
+    x = blocks(upsample_axis(upsample_axis(x, 0), 1), "")
     return np.einsum("thwc,tc->hw", taps(x), w["head"].reshape(9, C)) + float(w["head_bias"][0])
 
 
 def make(w: dict) -> kernels.SegmentationHead:
+    before = {k: v for k, v in w.items() if k.startswith("input_")}
     return kernels.SegmentationHead(w["depthwise"], w["depthwise_bias"], w["pointwise"], w["pointwise_bias"],
-                                    w["head"], w["head_bias"])
+                                    w["head"], w["head_bias"], **before)
 
 
 def assert_close(got, expected, tolerance=2e-5):
@@ -68,11 +76,11 @@ def assert_close(got, expected, tolerance=2e-5):
 
 
 @settings(max_examples=40, deadline=None)
-@given(h=st.integers(1, 12), w=st.integers(1, 12), blocks=st.integers(0, 4), pad=st.integers(0, 3),
-       threads=st.sampled_from([1, 2, 4]), seed=st.integers(0, 2**31 - 1))
-def test_kernel_equals_the_layers_in_numpy(h, w, blocks, pad, threads, seed):
+@given(h=st.integers(1, 12), w=st.integers(1, 12), blocks=st.integers(0, 4), input_blocks=st.integers(0, 4),
+       pad=st.integers(0, 3), threads=st.sampled_from([1, 2, 4]), seed=st.integers(0, 2**31 - 1))
+def test_kernel_equals_the_layers_in_numpy(h, w, blocks, input_blocks, pad, threads, seed):
     rng = np.random.default_rng(seed)
-    weights = random_head(rng, blocks)
+    weights = random_head(rng, blocks, input_blocks)
     padded = rng.uniform(-1, 3, (h, w + pad, C)).astype(np.float32)
     features = padded[:, :w]  # strided rows, read in place
     got = make(weights)(features, threads=threads)
@@ -94,28 +102,38 @@ def test_kernel_writes_into_out_and_only_there():
 
 
 def tail_graph(path, weights: dict, h: int, w: int, *, dw_activation=RELU6, half_pixel=True):
-    """features [1, h, w, 8] -> RESIZE_BILINEAR 2x -> blocks -> CONV_2D 3x3 -> [1, 2h, 2w, 1],
-    plus a second output (the features doubled) that must survive the split."""
+    """features [1, h, w, 8] -> blocks -> RESIZE_BILINEAR 2x -> blocks -> CONV_2D 3x3 ->
+    [1, 2h, 2w, 1], plus a second output (the features doubled) that must survive the split."""
     H, W = 2 * h, 2 * w
-    tensors = [T("features", [1, h, w, C]), T("size", [2], np.int32, np.array([H, W], np.int32)),
-               T("x0", [1, H, W, C])]
-    ops = [Op("RESIZE_BILINEAR", [0, 1], [2], options("ResizeBilinear", alignCorners=False, halfPixelCenters=half_pixel))]
-    x = 2
-    for b in range(len(weights["depthwise"])):
-        base = len(tensors)
-        tensors += [T(f"dw{b}", [1, 3, 3, C], data=weights["depthwise"][b][None]),
-                    T(f"dwb{b}", [C], data=weights["depthwise_bias"][b]), T(f"d{b}", [1, H, W, C]),
-                    T(f"pw{b}", [C, 1, 1, C], data=weights["pointwise"][b].reshape(C, 1, 1, C)),
-                    T(f"pwb{b}", [C], data=weights["pointwise_bias"][b]), T(f"p{b}", [1, H, W, C]),
-                    T(f"x{b + 1}", [1, H, W, C])]
-        ops += [Op("DEPTHWISE_CONV_2D", [x, base, base + 1], [base + 2],
+    tensors = [T("features", [1, h, w, C])]
+    ops = []
+
+    def blocks(x: int, prefix: str, height: int, width: int) -> int:
+        for b in range(len(weights[prefix + "depthwise"])):
+            base, name = len(tensors), f"{prefix}{b}"
+            tensors.extend([
+                T(f"dw{name}", [1, 3, 3, C], data=weights[prefix + "depthwise"][b][None]),
+                T(f"dwb{name}", [C], data=weights[prefix + "depthwise_bias"][b]), T(f"d{name}", [1, height, width, C]),
+                T(f"pw{name}", [C, 1, 1, C], data=weights[prefix + "pointwise"][b].reshape(C, 1, 1, C)),
+                T(f"pwb{name}", [C], data=weights[prefix + "pointwise_bias"][b]), T(f"p{name}", [1, height, width, C]),
+                T(f"x{name}", [1, height, width, C])])
+            ops.extend([
+                Op("DEPTHWISE_CONV_2D", [x, base, base + 1], [base + 2],
                    options("DepthwiseConv2D", padding=SAME, strideW=1, strideH=1, depthMultiplier=1,
                            dilationWFactor=1, dilationHFactor=1, fusedActivationFunction=dw_activation)),
                 Op("CONV_2D", [base + 2, base + 3, base + 4], [base + 5],
                    options("Conv2D", padding=1, strideW=1, strideH=1, dilationWFactor=1, dilationHFactor=1,
                            fusedActivationFunction=0)),
-                Op("ADD", [x, base + 5], [base + 6], options("Add", fusedActivationFunction=RELU6))]
-        x = base + 6
+                Op("ADD", [x, base + 5], [base + 6], options("Add", fusedActivationFunction=RELU6))])
+            x = base + 6
+        return x
+
+    x = blocks(0, "input_", h, w)
+    base = len(tensors)
+    tensors += [T("size", [2], np.int32, np.array([H, W], np.int32)), T("upsampled", [1, H, W, C])]
+    ops.append(Op("RESIZE_BILINEAR", [x, base], [base + 1],
+                  options("ResizeBilinear", alignCorners=False, halfPixelCenters=half_pixel)))
+    x = blocks(base + 1, "", H, W)
     base = len(tensors)
     tensors += [T("head_w", [1, 3, 3, C], data=weights["head"][None]), T("head_b", [1], data=weights["head_bias"]),
                 T("logits", [1, H, W, 1]), T("doubled", [1, h, w, C])]
@@ -126,15 +144,16 @@ def tail_graph(path, weights: dict, h: int, w: int, *, dw_activation=RELU6, half
     return write(path, tensors, ops, [0], [base + 2, base + 3])
 
 
-@pytest.mark.parametrize("blocks", [0, 1, 2])
-def test_split_graph_plus_kernel_equals_the_graph(tmp_path, blocks):
+@pytest.mark.parametrize("input_blocks, blocks", [(0, 0), (0, 1), (2, 2), (1, 0), (4, 4)])
+def test_split_graph_plus_kernel_equals_the_graph(tmp_path, input_blocks, blocks):
     rng = np.random.default_rng(blocks)
-    weights = random_head(rng, blocks)
-    path = tail_graph(tmp_path / f"tail{blocks}.tflite", weights, 9, 13)
+    weights = random_head(rng, blocks, input_blocks)
+    path = tail_graph(tmp_path / f"tail{input_blocks}{blocks}.tflite", weights, 9, 13)
     features = rng.uniform(0, 2, (1, 9, 13, C)).astype(np.float32)
     whole = runtime.load(path)
     split = runtime.load(path, native_heads=["logits"])
     assert whole.native_heads == {} and set(split.native_heads) == {"logits"}
+    assert (split.native_heads["logits"].input_blocks, split.native_heads["logits"].blocks) == (input_blocks, blocks)
     assert [o.name for o in split.outputs] == ["logits", "doubled"]
     assert split.outputs[0].shape == (1, 9, 13, C)  # the tail's input, under the output's name
     logits, doubled = whole.run([features])
@@ -173,7 +192,8 @@ def test_blazepose_mask_head_runs_natively():
     crop = cv2.resize(skimage.data.astronaut(), (256, 256)).astype(np.float32)[None] / 255
     whole = runtime.load("pose_landmark_full")
     split = runtime.load("pose_landmark_full", native_heads=["Identity_2"])
-    assert set(split.native_heads) == {"Identity_2"} and split.native_heads["Identity_2"].blocks == 2
+    head = split.native_heads.get("Identity_2")
+    assert head is not None and head.input_blocks == 2 and head.blocks == 2
     expected, got = whole.run([crop]), split.run([crop])
     for name, a, b in zip([o.name for o in whole.outputs], expected, got):
         if name != "Identity_2":
@@ -195,7 +215,10 @@ def bad_calls():
     w = random_head(np.random.default_rng(0), 1)
     head = make(w)
     good = np.zeros((4, 4, C), np.float32)
-    yield (lambda: kernels.SegmentationHead(w["depthwise"][0], *[w[k] for k in list(w)[1:]]), ValueError, "depthwise")
+    yield (lambda: make({**w, "depthwise": w["depthwise"][0]}), ValueError, "depthwise")
+    yield (lambda: make({**w, "input_depthwise": w["depthwise"]}), ValueError, "input_depthwise")  # without its peers
+    two = random_head(np.random.default_rng(1), 1, 2)
+    yield (lambda: make({**two, "input_pointwise": two["input_pointwise"][:1]}), ValueError, "input_pointwise")
     yield (lambda: make({**w, "depthwise": np.zeros((5, 3, 3, C), np.float32)}), ValueError, "depthwise")
     yield (lambda: make({**w, "pointwise": np.zeros((1, C, 4), np.float32)}), ValueError, "pointwise")
     yield (lambda: make({**w, "head": np.full((3, 3, C), np.nan, np.float32)}), ValueError, "head")

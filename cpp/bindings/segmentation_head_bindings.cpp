@@ -30,27 +30,57 @@ std::vector<float> weights_of(const py::handle& obj, const char* name, py::ssize
   return out;
 }
 
+// One group of residual blocks: (blocks, 3, 3, 8), (blocks, 8), (blocks, 8, 8), (blocks, 8).
+struct BlockWeights {
+  int count = 0;
+  std::vector<float> depthwise, depthwise_bias, pointwise, pointwise_bias;
+
+  BlockWeights() = default;
+  BlockWeights(const py::handle& dw_obj, const py::handle& dw_bias, const py::handle& pw, const py::handle& pw_bias,
+               const std::string& prefix) {
+    const std::string dw_name = prefix + "depthwise";
+    const py::array dw = require_ndarray(dw_obj, dw_name.c_str());
+    if (dw.ndim() != 4 || dw.shape(1) != 3 || dw.shape(2) != 3 || dw.shape(3) != kC)
+      throw py::value_error(dw_name + " must have shape (blocks, 3, 3, 8), got " + describe_shape(dw));
+    count = static_cast<int>(dw.shape(0));
+    if (count > kHeadMaxBlocks)
+      throw py::value_error(dw_name + ": at most " + std::to_string(kHeadMaxBlocks) + " blocks, got " + std::to_string(count));
+    const std::string b = std::to_string(count);
+    depthwise = weights_of(dw_obj, dw_name.c_str(), count * 9 * kC, "(blocks, 3, 3, 8)");
+    depthwise_bias = weights_of(dw_bias, (prefix + "depthwise_bias").c_str(), count * kC, "(" + b + ", 8)");
+    pointwise = weights_of(pw, (prefix + "pointwise").c_str(), count * kC * kC, "(" + b + ", 8, 8) (out, in)");
+    pointwise_bias = weights_of(pw_bias, (prefix + "pointwise_bias").c_str(), count * kC, "(" + b + ", 8)");
+  }
+
+  void into(SegmentationHeadBlock* blocks) const {
+    for (int k = 0; k < count; ++k)
+      blocks[k] = {depthwise.data() + k * 9 * kC, depthwise_bias.data() + k * kC, pointwise.data() + k * kC * kC,
+                   pointwise_bias.data() + k * kC};
+  }
+};
+
 class SegmentationHeadModel {
  public:
   SegmentationHeadModel(const py::handle& depthwise, const py::handle& depthwise_bias, const py::handle& pointwise,
-                        const py::handle& pointwise_bias, const py::handle& head, const py::handle& head_bias) {
-    const py::array dw = require_ndarray(depthwise, "depthwise");
-    if (dw.ndim() != 4 || dw.shape(1) != 3 || dw.shape(2) != 3 || dw.shape(3) != kC)
-      throw py::value_error("depthwise must have shape (blocks, 3, 3, 8), got " + describe_shape(dw));
-    blocks_ = static_cast<int>(dw.shape(0));
-    if (blocks_ > kHeadMaxBlocks)
-      throw py::value_error("depthwise: at most " + std::to_string(kHeadMaxBlocks) + " blocks, got " + std::to_string(blocks_));
-    const std::string b = std::to_string(blocks_);
-    depthwise_ = weights_of(depthwise, "depthwise", blocks_ * 9 * kC, "(blocks, 3, 3, 8)");
-    depthwise_bias_ = weights_of(depthwise_bias, "depthwise_bias", blocks_ * kC, "(" + b + ", 8)");
-    pointwise_ = weights_of(pointwise, "pointwise", blocks_ * kC * kC, "(" + b + ", 8, 8) (out, in)");
-    pointwise_bias_ = weights_of(pointwise_bias, "pointwise_bias", blocks_ * kC, "(" + b + ", 8)");
+                        const py::handle& pointwise_bias, const py::handle& head, const py::handle& head_bias,
+                        const py::handle& input_depthwise, const py::handle& input_depthwise_bias,
+                        const py::handle& input_pointwise, const py::handle& input_pointwise_bias)
+      : after_(depthwise, depthwise_bias, pointwise, pointwise_bias, "") {
+    const bool any = !input_depthwise.is_none() || !input_depthwise_bias.is_none() || !input_pointwise.is_none() ||
+                     !input_pointwise_bias.is_none();
+    if (any) {
+      if (input_depthwise.is_none() || input_depthwise_bias.is_none() || input_pointwise.is_none() ||
+          input_pointwise_bias.is_none())
+        throw py::value_error("input_depthwise, input_depthwise_bias, input_pointwise and input_pointwise_bias go "
+                              "together (the blocks before the upsample)");
+      before_ = BlockWeights(input_depthwise, input_depthwise_bias, input_pointwise, input_pointwise_bias, "input_");
+    }
     head_ = weights_of(head, "head", 9 * kC, "(3, 3, 8)");
     const std::vector<float> bias = weights_of(head_bias, "head_bias", 1, "(1,) or ()");
-    params_.blocks = blocks_;
-    for (int k = 0; k < blocks_; ++k)
-      params_.block[k] = {depthwise_.data() + k * 9 * kC, depthwise_bias_.data() + k * kC,
-                          pointwise_.data() + k * kC * kC, pointwise_bias_.data() + k * kC};
+    params_.input_blocks = before_.count;
+    before_.into(params_.input_block);
+    params_.blocks = after_.count;
+    after_.into(params_.block);
     params_.head = head_.data();
     params_.head_bias = bias[0];
   }
@@ -79,11 +109,12 @@ class SegmentationHeadModel {
     return out;
   }
 
-  int blocks() const { return blocks_; }
+  int blocks() const { return after_.count; }
+  int input_blocks() const { return before_.count; }
 
  private:
-  int blocks_ = 0;
-  std::vector<float> depthwise_, depthwise_bias_, pointwise_, pointwise_bias_, head_;
+  BlockWeights before_, after_;
+  std::vector<float> head_;
   SegmentationHead params_;
 };
 
@@ -91,16 +122,18 @@ class SegmentationHeadModel {
 
 void bind_segmentation_head(py::module_& m) {
   py::class_<SegmentationHeadModel>(m, "SegmentationHead", R"doc(
-The full-resolution tail of a segmentation decoder, run natively: an 8-channel feature map
-upsampled 2x (bilinear, half-pixel centres, as TFLite's RESIZE_BILINEAR with
-half_pixel_centers), residual blocks of depthwise 3x3 (+ bias, ReLU6) -> 1x1 (+ bias) -> add
-the block's input -> ReLU6, then a 3x3 convolution to one channel (+ bias): logits. Every 3x3
-layer pads with zeros ("SAME"). BlazePose's landmark model ends its mask this way
+The last layers of a segmentation decoder, run natively: on an 8-channel feature map, residual
+blocks of depthwise 3x3 (+ bias, ReLU6) -> 1x1 (+ bias) -> add the block's input -> ReLU6 (the
+``input_*`` weights, optional), a 2x upsample (bilinear, half-pixel centres, as TFLite's
+RESIZE_BILINEAR with half_pixel_centers), more such blocks, then a 3x3 convolution to one
+channel (+ bias): logits. Every 3x3 layer pads with zeros ("SAME"). BlazePose's landmark model ends its mask this way
 (``runtime.load(..., native_heads=...)`` cuts it off the model).
 
-``SegmentationHead(depthwise, depthwise_bias, pointwise, pointwise_bias, head, head_bias)``:
+``SegmentationHead(depthwise, depthwise_bias, pointwise, pointwise_bias, head, head_bias, *,
+input_depthwise=None, input_depthwise_bias=None, input_pointwise=None, input_pointwise_bias=None)``:
 float arrays ``(blocks, 3, 3, 8)``, ``(blocks, 8)``, ``(blocks, 8, 8)`` ([out, in]),
-``(blocks, 8)``, ``(3, 3, 8)`` and one value; 0 to 4 blocks. Copied once.
+``(blocks, 8)``, ``(3, 3, 8)`` and one value; 0 to 4 blocks after the upsample and 0 to 4
+before it (the ``input_*`` arrays, same shapes). Copied once.
 
 ``head(features, *, out=None, threads=1)``: ``features`` ``(h, w, 8)`` or ``(1, h, w, 8)``
 float32 with contiguous pixels (rows may be strided) -> ``(2h, 2w)`` float32 logits (into
@@ -109,12 +142,15 @@ with helper threads (same result). Equal to the layers to float32 rounding; ever
 gives the same bits.
 )doc")
       .def(py::init<const py::handle&, const py::handle&, const py::handle&, const py::handle&, const py::handle&,
-                    const py::handle&>(),
+                    const py::handle&, const py::handle&, const py::handle&, const py::handle&, const py::handle&>(),
            py::arg("depthwise"), py::arg("depthwise_bias"), py::arg("pointwise"), py::arg("pointwise_bias"),
-           py::arg("head"), py::arg("head_bias"))
+           py::arg("head"), py::arg("head_bias"), py::kw_only(), py::arg("input_depthwise") = py::none(),
+           py::arg("input_depthwise_bias") = py::none(), py::arg("input_pointwise") = py::none(),
+           py::arg("input_pointwise_bias") = py::none())
       .def("__call__", &SegmentationHeadModel::call, py::arg("features"), py::kw_only(), py::arg("out") = py::none(),
            py::arg("threads") = 1)
-      .def_property_readonly("blocks", &SegmentationHeadModel::blocks);
+      .def_property_readonly("blocks", &SegmentationHeadModel::blocks)
+      .def_property_readonly("input_blocks", &SegmentationHeadModel::input_blocks);
 }
 
 }  // namespace edgevision::bindings

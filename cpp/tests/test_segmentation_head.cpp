@@ -20,22 +20,30 @@ namespace {
 
 constexpr int kC = kHeadChannels;
 
+struct BlockWeights {
+  std::vector<float> dw, dw_bias, pw, pw_bias;
+};
+
 struct Weights {
-  std::vector<float> dw[kHeadMaxBlocks], dw_bias[kHeadMaxBlocks], pw[kHeadMaxBlocks], pw_bias[kHeadMaxBlocks], head;
+  BlockWeights before[kHeadMaxBlocks], after[kHeadMaxBlocks];
+  std::vector<float> head;
   SegmentationHead params;
 };
 
-void make_weights(int blocks, std::mt19937& rng, Weights& w) {
+void make_weights(int input_blocks, int blocks, std::mt19937& rng, Weights& w) {
   std::normal_distribution<float> n(0.0f, 0.4f);
   auto fill = [&](std::vector<float>& v, size_t count) {
     v.resize(count);
     for (float& x : v) x = n(rng);
   };
+  auto block = [&](BlockWeights& b) -> SegmentationHeadBlock {
+    fill(b.dw, 9 * kC), fill(b.dw_bias, kC), fill(b.pw, kC * kC), fill(b.pw_bias, kC);
+    return {b.dw.data(), b.dw_bias.data(), b.pw.data(), b.pw_bias.data()};
+  };
+  w.params.input_blocks = input_blocks;
+  for (int b = 0; b < input_blocks; ++b) w.params.input_block[b] = block(w.before[b]);
   w.params.blocks = blocks;
-  for (int b = 0; b < blocks; ++b) {
-    fill(w.dw[b], 9 * kC), fill(w.dw_bias[b], kC), fill(w.pw[b], kC * kC), fill(w.pw_bias[b], kC);
-    w.params.block[b] = {w.dw[b].data(), w.dw_bias[b].data(), w.pw[b].data(), w.pw_bias[b].data()};
-  }
+  for (int b = 0; b < blocks; ++b) w.params.block[b] = block(w.after[b]);
   fill(w.head, 9 * kC);
   w.params.head = w.head.data();
   w.params.head_bias = n(rng);
@@ -43,12 +51,36 @@ void make_weights(int blocks, std::mt19937& rng, Weights& w) {
 
 double relu6(double v) { return std::min(std::max(v, 0.0), 6.0); }
 
-// [h][w][c] doubles: the layers one after the other.
+// Residual blocks on an [h][w][8] plane of doubles.
+void naive_block(std::vector<double>& x, int W, int H, const BlockWeights& b) {
+  auto at = [&](int i, int j, int c) { return i < 0 || i >= H || j < 0 || j >= W ? 0.0 : x[(size_t(i) * W + j) * kC + c]; };
+  std::vector<double> d(x.size()), y(x.size());
+  for (int i = 0; i < H; ++i)
+    for (int j = 0; j < W; ++j)
+      for (int c = 0; c < kC; ++c) {
+        double s = b.dw_bias[c];
+        for (int t = 0; t < 9; ++t) s += at(i + t / 3 - 1, j + t % 3 - 1, c) * b.dw[t * kC + c];
+        d[(size_t(i) * W + j) * kC + c] = relu6(s);
+      }
+  for (size_t p = 0; p < size_t(W) * H; ++p)
+    for (int o = 0; o < kC; ++o) {
+      double s = b.pw_bias[o];
+      for (int c = 0; c < kC; ++c) s += d[p * kC + c] * b.pw[o * kC + c];
+      y[p * kC + o] = relu6(x[p * kC + o] + s);
+    }
+  x.swap(y);
+}
+
+// [2h][2w] doubles: the layers one after the other.
 std::vector<double> naive(const std::vector<float>& features, int width, int height, int64_t row_stride,
                           const Weights& w) {
+  std::vector<double> low(size_t(width) * height * kC);
+  for (int i = 0; i < height; ++i)
+    for (int j = 0; j < width * kC; ++j) low[size_t(i) * width * kC + j] = features[i * row_stride + j];
+  for (int b = 0; b < w.params.input_blocks; ++b) naive_block(low, width, height, w.before[b]);
   const int W = 2 * width, H = 2 * height;
   std::vector<double> x(size_t(W) * H * kC);
-  auto source = [&](int i, int j, int c) { return double(features[i * row_stride + j * kC + c]); };
+  auto source = [&](int i, int j, int c) { return low[(size_t(i) * width + j) * kC + c]; };
   for (int i = 0; i < H; ++i) {
     const double sy = (i + 0.5) * 0.5 - 0.5, fy = sy - std::floor(sy);
     const int y0 = std::clamp(int(std::floor(sy)), 0, height - 1), y1 = std::clamp(int(std::floor(sy)) + 1, 0, height - 1);
@@ -60,32 +92,14 @@ std::vector<double> naive(const std::vector<float>& features, int width, int hei
                                           fy * ((1 - fx) * source(y1, x0, c) + fx * source(y1, x1, c));
     }
   }
-  auto at = [&](const std::vector<double>& p, int i, int j, int c) {
-    return i < 0 || i >= H || j < 0 || j >= W ? 0.0 : p[(size_t(i) * W + j) * kC + c];
-  };
-  for (int b = 0; b < w.params.blocks; ++b) {
-    std::vector<double> d(x.size()), y(x.size());
-    for (int i = 0; i < H; ++i)
-      for (int j = 0; j < W; ++j)
-        for (int c = 0; c < kC; ++c) {
-          double s = w.dw_bias[b][c];
-          for (int t = 0; t < 9; ++t) s += at(x, i + t / 3 - 1, j + t % 3 - 1, c) * w.dw[b][t * kC + c];
-          d[(size_t(i) * W + j) * kC + c] = relu6(s);
-        }
-    for (size_t p = 0; p < size_t(W) * H; ++p)
-      for (int o = 0; o < kC; ++o) {
-        double s = w.pw_bias[b][o];
-        for (int c = 0; c < kC; ++c) s += d[p * kC + c] * w.pw[b][o * kC + c];
-        y[p * kC + o] = relu6(x[p * kC + o] + s);
-      }
-    x.swap(y);
-  }
+  for (int b = 0; b < w.params.blocks; ++b) naive_block(x, W, H, w.after[b]);
+  auto at = [&](int i, int j, int c) { return i < 0 || i >= H || j < 0 || j >= W ? 0.0 : x[(size_t(i) * W + j) * kC + c]; };
   std::vector<double> out(size_t(W) * H);
   for (int i = 0; i < H; ++i)
     for (int j = 0; j < W; ++j) {
       double s = w.params.head_bias;
       for (int t = 0; t < 9; ++t)
-        for (int c = 0; c < kC; ++c) s += at(x, i + t / 3 - 1, j + t % 3 - 1, c) * w.head[t * kC + c];
+        for (int c = 0; c < kC; ++c) s += at(i + t / 3 - 1, j + t % 3 - 1, c) * w.head[t * kC + c];
       out[size_t(i) * W + j] = s;
     }
   return out;
@@ -97,17 +111,19 @@ TEST(segmentation_head_equals_the_layers_on_every_path) {
   std::mt19937 rng(21);
   std::uniform_real_distribution<float> u(-1.0f, 3.0f);
   struct Case {
-    int width, height, blocks, pad;
+    int width, height, input_blocks, blocks, pad;
   };
-  for (const Case& k : {Case{128, 128, 2, 0}, Case{1, 1, 2, 0}, Case{3, 5, 1, 8}, Case{17, 9, 0, 3}, Case{9, 17, 4, 0}}) {
+  for (const Case& k : {Case{128, 128, 2, 2, 0}, Case{64, 64, 0, 2, 0}, Case{1, 1, 1, 2, 0}, Case{3, 5, 0, 1, 8},
+                        Case{17, 9, 2, 0, 3}, Case{9, 17, 1, 4, 0}, Case{2, 3, 4, 0, 0}}) {
     Weights w;
-    make_weights(k.blocks, rng, w);
+    make_weights(k.input_blocks, k.blocks, rng, w);
     const int64_t row_stride = int64_t{k.width} * kC + k.pad;
     std::vector<float> features(size_t(row_stride) * k.height);
     for (float& f : features) f = u(rng);
     const std::vector<double> expected = naive(features, k.width, k.height, row_stride, w);
     const int W = 2 * k.width, H = 2 * k.height;
-    const std::string name = std::to_string(k.width) + "x" + std::to_string(k.height) + " blocks " + std::to_string(k.blocks);
+    const std::string name = std::to_string(k.width) + "x" + std::to_string(k.height) + " blocks " +
+                             std::to_string(k.input_blocks) + " + " + std::to_string(k.blocks);
     force_isa(Isa::scalar);
     std::vector<float> scalar(size_t(W + 1) * H, -7.0f);  // one float of row padding: left alone
     segmentation_head(features.data(), k.width, k.height, row_stride, w.params, scalar.data(), W + 1, 1);
@@ -135,10 +151,26 @@ TEST(segmentation_head_equals_the_layers_on_every_path) {
   }
 }
 
+TEST(segmentation_head_repeats_after_other_geometries) {
+  // The rings are kept across calls: their zero padding must survive a call of another layout.
+  std::mt19937 rng(4);
+  Weights a, b;
+  make_weights(1, 2, rng, a);
+  make_weights(2, 1, rng, b);
+  std::vector<float> fa(6 * 10 * kC, 0.5f), fb(10 * 6 * kC, 1.5f), first(12 * 20), again(12 * 20), other(20 * 12);
+  for (size_t k = 0; k < fa.size(); ++k) fa[k] = static_cast<float>(k % 13) * 0.25f, fb[k] = static_cast<float>(k % 7);
+  for (int threads : {1, 2}) {
+    segmentation_head(fa.data(), 10, 6, 10 * kC, a.params, first.data(), 20, threads);
+    segmentation_head(fb.data(), 6, 10, 6 * kC, b.params, other.data(), 12, threads);
+    segmentation_head(fa.data(), 10, 6, 10 * kC, a.params, again.data(), 20, threads);
+    CHECK(std::memcmp(first.data(), again.data(), sizeof(float) * first.size()) == 0);
+  }
+}
+
 TEST(segmentation_head_rejects_bad_geometry) {
   Weights w;
   std::mt19937 rng(1);
-  make_weights(1, rng, w);
+  make_weights(0, 1, rng, w);
   std::vector<float> features(4 * 4 * kC), out(8 * 8);
   bool threw = false;
   try {

@@ -1,9 +1,9 @@
-// The full-resolution tail of a segmentation decoder, run natively instead of in the model: an
-// 8-channel feature map upsampled 2x (bilinear, half-pixel centres), residual blocks of
-// depthwise 3x3 + ReLU6 -> 1x1 -> add the block's input -> ReLU6, then a 3x3 convolution to one
-// channel (logits). BlazePose's landmark model ends its mask this way (mediapipe's
-// pose_landmark_full: 128x128x8 -> 256x256 logits); XNNPACK runs these narrow 256x256 layers at
-// memory speed, one full-size tensor per layer, while here they stream a few rows at a time.
+// The last layers of a segmentation decoder, run natively instead of in the model: residual
+// blocks on an 8-channel feature map (depthwise 3x3 + ReLU6 -> 1x1 -> add the block's input ->
+// ReLU6), a 2x upsample (bilinear, half-pixel centres), more such blocks, then a 3x3 convolution
+// to one channel (logits). BlazePose's landmark model ends its mask this way (mediapipe's
+// pose_landmark_full: 128x128x8 -> 256x256 logits); XNNPACK runs these narrow layers at memory
+// speed, one full-size tensor per layer, while here they stream a few rows at a time.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +23,9 @@ struct SegmentationHeadBlock {
 };
 
 struct SegmentationHead {
-  int blocks = 0;  // 0 .. kHeadMaxBlocks
+  int input_blocks = 0;  // 0 .. kHeadMaxBlocks, at the input's resolution, before the upsample
+  SegmentationHeadBlock input_block[kHeadMaxBlocks];
+  int blocks = 0;  // 0 .. kHeadMaxBlocks, after the upsample
   SegmentationHeadBlock block[kHeadMaxBlocks];
   const float* head = nullptr;  // [3][3][8] (TFLite's [1, 3, 3, 8])
   float head_bias = 0.0f;

@@ -150,17 +150,28 @@ struct BlendJob {
   uint8_t* out;         // contiguous height x width x channels
 };
 
+// One stage of segmentation_head: the input copied into padded rows, the 2x upsample, or a
+// residual block; each keeps a ring of three padded rows ((width + 2) * 8 floats each).
+struct HeadStage {
+  enum Kind { kCopy, kUpsample, kBlock } kind;
+  int width, height;                   // its rows
+  const SegmentationHeadBlock* block;  // kind == kBlock
+  const float* pointwise_t;            // kind == kBlock: the 1x1 weights as [in][out]
+  int64_t ring_offset, padded;         // floats into the worker's rings; one row
+};
+constexpr int kHeadMaxStages = 2 * kHeadMaxBlocks + 2;
+
 // Output rows [row_begin, row_end) of segmentation_head, with one worker's scratch.
 struct SegmentationHeadJob {
   const SegmentationHead* head;
-  const float* pointwise_t;  // per block, its 1x1 weights as [in][out]
+  HeadStage stage[kHeadMaxStages];
+  int stages;
   const float* features;     // in_height x in_width x 8
-  int in_width, in_height;
   int64_t row_stride;        // floats
   float* out;                // (2 in_height) x (2 in_width)
   int64_t out_row_stride;    // floats
   int row_begin, row_end;
-  float* rings;              // (blocks + 1) * 3 rows of (2 in_width + 2) * 8 floats, zero first and last pixel
+  float* rings;              // every stage's ring; the padding pixels zero
   const float* zero_row;     // (2 in_width + 2) * 8 zeros
   float* scratch;            // 2 in_width * 8 floats
 };

@@ -90,45 +90,60 @@ void head_row(const float* const rows[3], const float* weights, float bias, int 
 // the rows above it need).
 template <class V>
 void segmentation_head_rows(const SegmentationHeadJob& job) {
-  const int stages = job.head->blocks + 1;  // the upsample, then each block
-  const int width = 2 * job.in_width, height = 2 * job.in_height;
-  const int64_t padded = int64_t{width + 2} * kC;
-  auto slot = [&](int stage, int row) { return job.rings + (int64_t{stage} * 3 + row % 3) * padded; };
-  int next[kHeadMaxBlocks + 1];  // per stage, the next row it makes
-  for (int s = 0; s < stages; ++s) next[s] = job.row_begin - (stages - s) > 0 ? job.row_begin - (stages - s) : 0;
-  auto three_rows = [&](int stage, int row, const float* rows[3]) {
+  const int stages = job.stages;
+  const HeadStage* stage = job.stage;
+  auto slot = [&](int s, int row) { return job.rings + stage[s].ring_offset + (row % 3) * stage[s].padded; };
+  // Per stage, the next row it makes: the rows above the range its consumer reads first.
+  int next[kHeadMaxStages];
+  int first = job.row_begin;  // the first row the consumer of stage s reads, then of s - 1, ...
+  for (int s = stages - 1; s >= 0; --s) {
+    const bool consumer_upsamples = s + 1 < stages && stage[s + 1].kind == HeadStage::kUpsample;
+    first = consumer_upsamples ? first / 2 - 1 : first - 1;
+    next[s] = first > 0 ? first : 0;
+  }
+  auto three_rows = [&](int s, int row, const float* rows[3]) {
     for (int k = 0; k < 3; ++k) {
       const int r = row - 1 + k;
-      rows[k] = r < 0 || r >= height ? job.zero_row : slot(stage, r);
+      rows[k] = r < 0 || r >= stage[s].height ? job.zero_row : slot(s, r);
     }
+  };
+  // The row of stage s - 1 (or of the input, s == 0) that row r of stage s reads, unpadded.
+  auto source_row = [&](int s, int r) -> const float* {
+    return s == 0 ? job.features + r * job.row_stride : slot(s - 1, r) + kC;
   };
   // Makes stage s's rows up to `row` (and, first, the rows of stage s - 1 they read).
   auto make = [&](auto&& self, int s, int row) -> void {
+    const HeadStage& st = stage[s];
     for (; next[s] <= row; ++next[s]) {
       const int r = next[s];
       float* dst = slot(s, r) + kC;  // past the left padding pixel
-      if (s == 0) {
-        // Half-pixel 2x: output row r reads input rows (r - 1) / 2 and its successor, weights
-        // 0.25 / 0.75 (even r: the row above, odd r: the row below), clamped at the edges.
-        const int y = r / 2;
-        const int other = r % 2 == 0 ? (y > 0 ? y - 1 : 0) : (y + 1 < job.in_height ? y + 1 : y);
-        const float* mid = job.features + y * job.row_stride;
-        const float* near = job.features + other * job.row_stride;
-        if (r % 2 == 0) upsample_row<V>(near, mid, 0.25f, 0.75f, job.in_width, job.scratch, dst);
-        else upsample_row<V>(mid, near, 0.75f, 0.25f, job.in_width, job.scratch, dst);
+      if (st.kind == HeadStage::kCopy) {
+        const float* src = source_row(s, r);
+        for (int k = 0; k < st.width * kC; ++k) dst[k] = src[k];
+      } else if (st.kind == HeadStage::kUpsample) {
+        // Half-pixel 2x: output row r reads source row r / 2 and its neighbour above (even r) or
+        // below (odd r), weights 0.25 / 0.75, clamped at the edges.
+        const int y = r / 2, source_height = (st.height + 1) / 2;
+        const int other = r % 2 == 0 ? (y > 0 ? y - 1 : 0) : (y + 1 < source_height ? y + 1 : y);
+        if (s > 0) self(self, s - 1, y + 1 < source_height ? y + 1 : source_height - 1);
+        const float* mid = source_row(s, y);
+        const float* near = source_row(s, other);
+        if (r % 2 == 0) upsample_row<V>(near, mid, 0.25f, 0.75f, st.width / 2, job.scratch, dst);
+        else upsample_row<V>(mid, near, 0.75f, 0.25f, st.width / 2, job.scratch, dst);
       } else {
-        self(self, s - 1, r + 1 < height ? r + 1 : height - 1);
+        self(self, s - 1, r + 1 < st.height ? r + 1 : st.height - 1);
         const float* rows[3];
         three_rows(s - 1, r, rows);
-        block_row<V>(rows, job.head->block[s - 1], job.pointwise_t + (s - 1) * kC * kC, width, job.scratch, dst);
+        block_row<V>(rows, *st.block, st.pointwise_t, st.width, job.scratch, dst);
       }
     }
   };
+  const int last = stages - 1, height = stage[last].height;
   for (int r = job.row_begin; r < job.row_end; ++r) {
-    make(make, stages - 1, r + 1 < height ? r + 1 : height - 1);
+    make(make, last, r + 1 < height ? r + 1 : height - 1);
     const float* rows[3];
-    three_rows(stages - 1, r, rows);
-    head_row<V>(rows, job.head->head, job.head->head_bias, width, job.out + r * job.out_row_stride);
+    three_rows(last, r, rows);
+    head_row<V>(rows, job.head->head, job.head->head_bias, stage[last].width, job.out + r * job.out_row_stride);
   }
 }
 

@@ -31,7 +31,7 @@ from typing import Optional, Sequence
 from ..models.cache_files import file_sha256, partial_file
 from .prune import check_names, prune_onnx, prune_tflite
 
-EDITS_VERSION = "4"  # part of the cache key: bump when an edit's output changes
+EDITS_VERSION = "5"  # part of the cache key: bump when an edit's output changes
 XNNPACK_REWRITES = ("subpixel", "resize_order")  # modules of this package, applied in this order
 _HEAD_EDIT = "native_head:"  # + an output name: that output's tail cut off (native_head.split)
 UNUSED_DAYS = 30  # edited files (and their locks, markers, partial files) unused this long are deleted

@@ -1,9 +1,9 @@
 """Segmentation heads that edgevision runs natively instead of XNNPACK.
 
-BlazePose's landmark model ends its mask with narrow full-resolution layers (an 8-channel
-feature map upsampled 2x, residual blocks of depthwise 3x3 + ReLU6 -> 1x1 -> add -> ReLU6, a
-3x3 convolution to one channel) that XNNPACK runs at memory speed, one 256x256 tensor per
-layer: 4.5 of the model's 13 ms. :func:`split` cuts such a tail off a graph: the output then
+BlazePose's landmark model ends its mask with narrow layers (residual blocks of depthwise 3x3
++ ReLU6 -> 1x1 -> add -> ReLU6 on an 8-channel 128x128 map, a 2x upsample, two more blocks, a
+3x3 convolution to one channel) that XNNPACK runs at memory speed, one tensor per layer: 5 of
+the model's 13 ms. :func:`split` cuts such a tail off a graph: the output then
 returns the tail's input features (same output name), and the tail's weights travel inside the
 edited file as metadata, which :func:`heads` reads back as
 :class:`edgevision.kernels.SegmentationHead` objects (the same layers, streamed a few rows at a
@@ -70,8 +70,10 @@ def heads(path: os.PathLike | str) -> dict[str, Any]:
             continue
         raw = root.Buffers(entry.Buffer()).DataAsNumpy()
         with np.load(io.BytesIO(raw.tobytes())) as w:
+            before = {key: w[key] for key in w.files if key.startswith("input_")}
             found[name[len(METADATA_PREFIX):]] = SegmentationHead(
-                w["depthwise"], w["depthwise_bias"], w["pointwise"], w["pointwise_bias"], w["head"], w["head_bias"])
+                w["depthwise"], w["depthwise_bias"], w["pointwise"], w["pointwise_bias"], w["head"], w["head_bias"],
+                **(before if len(before.get("input_depthwise", ())) else {}))
     return found
 
 
@@ -99,54 +101,62 @@ def _match(model, graph, index: int, producers, s) -> Optional[tuple[int, dict]]
         return [int(v) for v in schema_ints(graph.tensors[tensor].shape)]
 
     B, C = s.BuiltinOperator, CHANNELS
+
+    def blocks_above(x: int) -> tuple[int, list]:
+        """The residual blocks ending at tensor x (their input tensor, their weights in order)."""
+        blocks = []
+        while (add := op_of(x, B.ADD)) is not None and add.builtinOptions is not None \
+                and add.builtinOptions.fusedActivationFunction == _RELU6:
+            found = None
+            for residual, branch in (tuple(schema_ints(add.inputs)), tuple(reversed(schema_ints(add.inputs)))):
+                pw = op_of(branch, B.CONV_2D)
+                if pw is None or pw.builtinOptions is None or pw.builtinOptions.fusedActivationFunction != _NONE \
+                        or pw.builtinOptions.strideW != 1 or pw.builtinOptions.strideH != 1:
+                    continue
+                dw = op_of(int(pw.inputs[0]), B.DEPTHWISE_CONV_2D)
+                if dw is None or int(dw.inputs[0]) != residual or not plain_3x3(dw.builtinOptions, _RELU6) \
+                        or dw.builtinOptions.depthMultiplier not in (0, 1):
+                    continue
+                weights = (constant(dw, 1, (3, 3, C)), constant(dw, 2, (C,)), constant(pw, 1, (C, C)),
+                           constant(pw, 2, (C,)))
+                if all(w is not None for w in weights):
+                    found = (residual, weights)
+                    break
+            if found is None or len(blocks) == MAX_BLOCKS:
+                break
+            x = found[0]
+            blocks.insert(0, found[1])
+        return x, blocks
+
     head = op_of(index, B.CONV_2D)
     if head is None or not plain_3x3(head.builtinOptions, _NONE):
         return None
     head_w, head_b = constant(head, 1, (1, 3, 3, C)), constant(head, 2, (1,))
     if head_w is None or head_b is None:
         return None
-    x = int(head.inputs[0])
-    blocks = []
-    while (add := op_of(x, B.ADD)) is not None and len(blocks) <= MAX_BLOCKS:
-        if add.builtinOptions is None or add.builtinOptions.fusedActivationFunction != _RELU6:
-            return None
-        block = None
-        a, b = schema_ints(add.inputs)
-        for residual, branch in ((a, b), (b, a)):
-            pw = op_of(branch, B.CONV_2D)
-            if pw is None or pw.builtinOptions is None or pw.builtinOptions.fusedActivationFunction != _NONE \
-                    or pw.builtinOptions.strideW != 1 or pw.builtinOptions.strideH != 1:
-                continue
-            dw = op_of(int(pw.inputs[0]), B.DEPTHWISE_CONV_2D)
-            if dw is None or int(dw.inputs[0]) != residual or not plain_3x3(dw.builtinOptions, _RELU6) \
-                    or dw.builtinOptions.depthMultiplier not in (0, 1):
-                continue
-            weights = (constant(dw, 1, (3, 3, C)), constant(dw, 2, (C,)), constant(pw, 1, (C, C)),
-                       constant(pw, 2, (C,)))
-            if any(w is None for w in weights):
-                continue
-            block = (residual, weights)
-            break
-        if block is None:
-            return None
-        x = block[0]
-        blocks.insert(0, block[1])
-    resize = op_of(x, B.RESIZE_BILINEAR)
-    if resize is None or len(blocks) > MAX_BLOCKS:
+    upsampled, after = blocks_above(int(head.inputs[0]))
+    resize = op_of(upsampled, B.RESIZE_BILINEAR)
+    if resize is None:
         return None
     options = resize.builtinOptions
-    features = int(resize.inputs[0])
-    h, w = shape(features)[1:3] if len(shape(features)) == 4 else (0, 0)
-    if options is None or options.alignCorners or not options.halfPixelCenters or shape(features)[-1:] != [C] \
-            or shape(x) != [1, 2 * h, 2 * w, C] or shape(index) != [1, 2 * h, 2 * w, 1] \
+    features, before = blocks_above(int(resize.inputs[0]))
+    low = shape(int(resize.inputs[0]))
+    h, w = low[1:3] if len(low) == 4 else (0, 0)
+    if options is None or options.alignCorners or not options.halfPixelCenters or low[-1:] != [C] \
+            or shape(upsampled) != [1, 2 * h, 2 * w, C] or shape(index) != [1, 2 * h, 2 * w, 1] \
             or graph.tensors[features].type != s.TensorType.FLOAT32:
         return None
-    def stack(k: int, empty: tuple[int, ...]) -> np.ndarray:
+
+    def stack(blocks: list, k: int, empty: tuple[int, ...]) -> np.ndarray:
         return np.stack([b[k] for b in blocks]) if blocks else np.zeros(empty, np.float32)
 
-    return features, {"depthwise": stack(0, (0, 3, 3, C)), "depthwise_bias": stack(1, (0, C)),
-                      "pointwise": stack(2, (0, C, C)), "pointwise_bias": stack(3, (0, C)),
-                      "head": head_w.reshape(3, 3, C), "head_bias": head_b.reshape(1)}
+    weights = {"head": head_w.reshape(3, 3, C), "head_bias": head_b.reshape(1)}
+    for prefix, blocks in (("", after), ("input_", before)):
+        weights.update({prefix + "depthwise": stack(blocks, 0, (0, 3, 3, C)),
+                        prefix + "depthwise_bias": stack(blocks, 1, (0, C)),
+                        prefix + "pointwise": stack(blocks, 2, (0, C, C)),
+                        prefix + "pointwise_bias": stack(blocks, 3, (0, C))})
+    return features, weights
 
 
 def _add_metadata(model, name: str, data: bytes, s) -> None:
