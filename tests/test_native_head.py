@@ -89,6 +89,19 @@ def test_kernel_equals_the_layers_in_numpy(h, w, blocks, input_blocks, pad, thre
     assert np.array_equal(got, make(weights)(np.ascontiguousarray(features)[None], threads=1))  # threads, layout: same bits
 
 
+def test_sigmoid_activation_matches_the_exact_sigmoid_of_the_logits():
+    rng = np.random.default_rng(5)
+    weights = random_head(rng, 2, 1)
+    weights["head"] *= 20  # logits far into both tails
+    features = rng.uniform(0, 3, (9, 11, C)).astype(np.float32)
+    logits = make(weights)(features)
+    assert logits.min() < -90 and logits.max() > 90
+    probabilities = make(weights)(features, activation="sigmoid", threads=2)
+    exact = 0.5 * (np.tanh(0.5 * logits.astype(np.float64)) + 1)
+    assert np.abs(probabilities - exact).max() < 3e-7
+    assert probabilities.min() > 0 and probabilities.min() >= np.finfo(np.float32).tiny  # never subnormal
+
+
 def test_kernel_writes_into_out_and_only_there():
     rng = np.random.default_rng(1)
     weights = random_head(rng, 2)
@@ -233,6 +246,8 @@ def bad_calls():
     yield (lambda: head(good, out=np.zeros((8, 9), np.float32)), ValueError, "out")
     yield (lambda: head(good, out=np.zeros((8, 8), np.float64)), TypeError, "out")
     yield (lambda: head(good, threads=0), ValueError, "threads")
+    yield (lambda: head(good, activation="softmax"), ValueError, "activation")
+    yield (lambda: head(good, activation=None), TypeError, "activation")
     yield (lambda: head([[0.0] * C]), TypeError, "features")
 
 

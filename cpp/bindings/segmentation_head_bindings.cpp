@@ -85,7 +85,13 @@ class SegmentationHeadModel {
     params_.head_bias = bias[0];
   }
 
-  py::array call(const py::handle& features_obj, const py::object& out_obj, const py::handle& threads_obj) const {
+  py::array call(const py::handle& features_obj, const py::object& out_obj, const py::handle& threads_obj,
+                 const py::handle& activation_obj) const {
+    if (!py::isinstance<py::str>(activation_obj))
+      throw py::type_error("activation must be 'none' or 'sigmoid', got " + py::repr(activation_obj).cast<std::string>());
+    const std::string activation = activation_obj.cast<std::string>();
+    if (activation != "none" && activation != "sigmoid")
+      throw py::value_error("activation must be 'none' or 'sigmoid', got '" + activation + "'");
     const py::array f = require_ndarray(features_obj, "features");
     if (!f.dtype().is(py::dtype::of<float>())) throw py::type_error("features must be float32, got dtype " + dtype_name(f));
     const bool batched = f.ndim() == 4 && f.shape(0) == 1;
@@ -104,7 +110,7 @@ class SegmentationHeadModel {
     {
       py::gil_scoped_release release;
       segmentation_head(data, static_cast<int>(w), static_cast<int>(h), row / static_cast<py::ssize_t>(sizeof(float)),
-                        params_, result, 2 * w, threads);
+                        params_, result, 2 * w, threads, activation == "sigmoid");
     }
     return out;
   }
@@ -135,9 +141,10 @@ float arrays ``(blocks, 3, 3, 8)``, ``(blocks, 8)``, ``(blocks, 8, 8)`` ([out, i
 ``(blocks, 8)``, ``(3, 3, 8)`` and one value; 0 to 4 blocks after the upsample and 0 to 4
 before it (the ``input_*`` arrays, same shapes). Copied once.
 
-``head(features, *, out=None, threads=1)``: ``features`` ``(h, w, 8)`` or ``(1, h, w, 8)``
-float32 with contiguous pixels (rows may be strided) -> ``(2h, 2w)`` float32 logits (into
-``out`` if given). Rows are streamed a few at a time through cache; ``threads`` shares them
+``head(features, *, out=None, threads=1, activation="none")``: ``features`` ``(h, w, 8)`` or
+``(1, h, w, 8)`` float32 with contiguous pixels (rows may be strided) -> ``(2h, 2w)`` float32
+logits, or their sigmoid with ``activation="sigmoid"`` (within 2e-7; at least 1.7e-38), into
+``out`` if given. Rows are streamed a few at a time through cache; ``threads`` shares them
 with helper threads (same result). Equal to the layers to float32 rounding; every SIMD path
 gives the same bits.
 )doc")
@@ -148,7 +155,7 @@ gives the same bits.
            py::arg("input_depthwise_bias") = py::none(), py::arg("input_pointwise") = py::none(),
            py::arg("input_pointwise_bias") = py::none())
       .def("__call__", &SegmentationHeadModel::call, py::arg("features"), py::kw_only(), py::arg("out") = py::none(),
-           py::arg("threads") = 1)
+           py::arg("threads") = 1, py::arg("activation") = "none")
       .def_property_readonly("blocks", &SegmentationHeadModel::blocks)
       .def_property_readonly("input_blocks", &SegmentationHeadModel::input_blocks);
 }

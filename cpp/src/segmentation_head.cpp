@@ -37,7 +37,7 @@ void check(const float* features, int width, int height, int64_t row_stride, con
 }  // namespace
 
 void segmentation_head(const float* features, int width, int height, int64_t row_stride, const SegmentationHead& head,
-                       float* out, int64_t out_row_stride, int threads) {
+                       float* out, int64_t out_row_stride, int threads, bool sigmoid) {
   check(features, width, height, row_stride, head, out, out_row_stride);
   constexpr int kC = kHeadChannels;
   const int out_width = 2 * width, out_height = 2 * height;
@@ -101,6 +101,7 @@ void segmentation_head(const float* features, int width, int height, int64_t row
   job.row_stride = row_stride;
   job.out = out;
   job.out_row_stride = out_row_stride;
+  job.sigmoid = sigmoid;
   job.zero_row = scratch.zero_row.data();
   const kernels::KernelTable& table = kernels::active_table();
   auto run_rows = [&](int worker, int64_t begin, int64_t end) {

@@ -167,6 +167,48 @@ TEST(segmentation_head_repeats_after_other_geometries) {
   }
 }
 
+TEST(segmentation_head_sigmoid_is_exact_to_float_rounding_on_every_path) {
+  // A head of zero weights outputs its bias everywhere: sigmoid(bias) for logits across the range,
+  // then a real head's logits.
+  std::mt19937 rng(9);
+  Weights w;
+  make_weights(1, 1, rng, w);
+  std::vector<float> features(5 * 7 * kC);
+  for (size_t k = 0; k < features.size(); ++k) features[k] = static_cast<float>(k % 11) * 0.3f;
+  std::vector<float> logits(10 * 14), scalar(10 * 14), got(10 * 14);
+  double worst = 0.0;
+  auto check_against_logits = [&](const std::string& what) {
+    for (size_t k = 0; k < logits.size(); ++k) {
+      const double exact = 1.0 / (1.0 + std::exp(-double(logits[k])));
+      worst = std::max(worst, std::fabs(scalar[k] - exact));
+    }
+    for (Isa isa : supported_isas()) {
+      force_isa(isa);
+      segmentation_head(features.data(), 7, 5, 7 * kC, w.params, got.data(), 14, 2, true);
+      CHECK_MSG(std::memcmp(got.data(), scalar.data(), sizeof(float) * got.size()) == 0,
+                what + ": " + isa_name(isa) + " differs from scalar");
+    }
+    unforce_isa();
+  };
+  for (float bias : {-200.0f, -88.7f, -87.3f, -20.0f, -1e-3f, 0.0f, 0.37f, 5.0f, 16.6f, 88.0f, 1e4f}) {
+    Weights zero = w;
+    std::vector<float> none(9 * kC, 0.0f);
+    zero.params.head = none.data();
+    zero.params.head_bias = bias;
+    std::swap(w.params, zero.params);
+    force_isa(Isa::scalar);
+    segmentation_head(features.data(), 7, 5, 7 * kC, w.params, logits.data(), 14, 1, false);
+    segmentation_head(features.data(), 7, 5, 7 * kC, w.params, scalar.data(), 14, 1, true);
+    check_against_logits("bias " + std::to_string(bias));
+    std::swap(w.params, zero.params);
+  }
+  force_isa(Isa::scalar);
+  segmentation_head(features.data(), 7, 5, 7 * kC, w.params, logits.data(), 14, 1, false);
+  segmentation_head(features.data(), 7, 5, 7 * kC, w.params, scalar.data(), 14, 1, true);
+  check_against_logits("random head");
+  CHECK_MSG(worst < 3e-7, "largest error against the exact sigmoid " + std::to_string(worst));
+}
+
 TEST(segmentation_head_rejects_bad_geometry) {
   Weights w;
   std::mt19937 rng(1);

@@ -32,10 +32,11 @@ struct SegmentationHead {
 };
 
 // `features`: H x W x 8 float32, channels contiguous (any row stride, in floats, >= 8 W).
-// `out`: 2H x 2W float32 logits, rows `out_row_stride` floats apart. Zero padding ("SAME") at
-// the borders of every 3x3 layer. `threads`: share the rows with up to threads - 1 helpers (the
-// result is the same). Every ISA path gives the same bits as the scalar one.
+// `out`: 2H x 2W float32 logits, or with `sigmoid` their sigmoid (within 2e-7), rows
+// `out_row_stride` floats apart. Zero padding ("SAME") at the borders of every 3x3 layer.
+// `threads`: share the rows with up to threads - 1 helpers (the result is the same). Every ISA
+// path gives the same bits as the scalar one.
 void segmentation_head(const float* features, int width, int height, int64_t row_stride, const SegmentationHead& head,
-                       float* out, int64_t out_row_stride, int threads = 1);
+                       float* out, int64_t out_row_stride, int threads = 1, bool sigmoid = false);
 
 }  // namespace edgevision

@@ -170,6 +170,7 @@ struct SegmentationHeadJob {
   int64_t row_stride;        // floats
   float* out;                // (2 in_height) x (2 in_width)
   int64_t out_row_stride;    // floats
+  bool sigmoid;              // probabilities instead of logits
   int row_begin, row_end;
   float* rings;              // every stage's ring; the padding pixels zero
   const float* zero_row;     // (2 in_width + 2) * 8 zeros

@@ -85,6 +85,36 @@ void head_row(const float* const rows[3], const float* weights, float bias, int 
   }
 }
 
+// 1 / (1 + e^-x) with our own e^t (t = n ln 2 + r, |r| <= ln 2 / 2; e^r by Cephes expf's
+// polynomial, 2^n from the exponent bits), the same operations on every path (libm's expf is
+// scalar and differs between platforms). Within 2e-7 of the exact sigmoid. t = -x is clamped to
+// [-87, 87] so that no step is subnormal: the result (>= 1.7e-38) is then the same whether or not
+// denormals are flushed, or the compiler folds a constant case at build time.
+template <class V>
+inline typename V::F sigmoid(typename V::F x) {
+  using F = typename V::F;
+  const F t = V::min(V::max(V::sub(V::set1(0.0f), x), V::set1(-87.0f)), V::set1(87.0f));
+  const F n = V::floor(V::add(V::mul(t, V::set1(1.44269504088896341f)), V::set1(0.5f)));
+  F r = V::sub(t, V::mul(n, V::set1(0.693359375f)));
+  r = V::sub(r, V::mul(n, V::set1(-2.12194440e-4f)));
+  const F z = V::mul(r, r);
+  F p = V::add(V::mul(V::set1(1.9875691500e-4f), r), V::set1(1.3981999507e-3f));
+  p = V::add(V::mul(p, r), V::set1(8.3334519073e-3f));
+  p = V::add(V::mul(p, r), V::set1(4.1665795894e-2f));
+  p = V::add(V::mul(p, r), V::set1(1.6666665459e-1f));
+  p = V::add(V::mul(p, r), V::set1(5.0000001201e-1f));
+  const F e = V::mul(V::add(V::add(V::mul(p, z), r), V::set1(1.0f)), V::pow2i(V::to_int(n)));
+  return V::div(V::set1(1.0f), V::add(V::set1(1.0f), e));
+}
+
+template <class V>
+void sigmoid_row(float* row, int width) {
+  using S = simd::ScalarOps;
+  int x = 0;
+  for (; x + V::kLanes <= width; x += V::kLanes) V::store(row + x, sigmoid<V>(V::load(row + x)));
+  for (; x < width; ++x) row[x] = sigmoid<S>(row[x]);
+}
+
 // Output rows [row_begin, row_end) of the job: each stage's rows are made when the next stage
 // needs them, into rings of three padded rows (the first rows of the range recompute the halo
 // the rows above it need).
@@ -143,7 +173,9 @@ void segmentation_head_rows(const SegmentationHeadJob& job) {
     make(make, last, r + 1 < height ? r + 1 : height - 1);
     const float* rows[3];
     three_rows(last, r, rows);
-    head_row<V>(rows, job.head->head, job.head->head_bias, stage[last].width, job.out + r * job.out_row_stride);
+    float* out = job.out + r * job.out_row_stride;
+    head_row<V>(rows, job.head->head, job.head->head_bias, stage[last].width, out);
+    if (job.sigmoid) sigmoid_row<V>(out, stage[last].width);
   }
 }
 

@@ -25,6 +25,8 @@ struct Avx2Ops {
   static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
   static F min(F a, F b) { return _mm256_min_ps(a, b); }
   static F max(F a, F b) { return _mm256_max_ps(a, b); }
+  static F div(F a, F b) { return _mm256_div_ps(a, b); }
+  static F pow2i(I n) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23)); }
   static F floor(F a) { return _mm256_floor_ps(a); }
   static I to_int(F a) { return _mm256_cvttps_epi32(a); }
 

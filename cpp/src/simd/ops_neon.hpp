@@ -27,6 +27,8 @@ struct NeonOps {
   // x86 operand order (second operand on NaN), so every path agrees with ScalarOps.
   static F min(F a, F b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
   static F max(F a, F b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+  static F div(F a, F b) { return vdivq_f32(a, b); }
+  static F pow2i(I n) { return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n, vdupq_n_s32(127)), 23)); }
   static F floor(F a) { return vrndmq_f32(a); }
   static I to_int(F a) { return vcvtq_s32_f32(a); }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace edgevision::simd {
 namespace {  // internal linkage: one private copy per ISA translation unit
@@ -23,6 +24,14 @@ struct ScalarOps {
   // Operand order as x86 minps/maxps: with a NaN, the second operand is returned.
   static F min(F a, F b) { return a < b ? a : b; }
   static F max(F a, F b) { return a > b ? a : b; }
+  static F div(F a, F b) { return a / b; }
+  // 2^n for integer n in [-127, 127] (2^-127 comes out as 0): the exponent field set directly.
+  static F pow2i(I n) {
+    const uint32_t bits = static_cast<uint32_t>(n + 127) << 23;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  }
   static F floor(F a) { return __builtin_floorf(a); }
   // `a` must already be integral and within int32 range.
   static I to_int(F a) { return static_cast<int32_t>(a); }

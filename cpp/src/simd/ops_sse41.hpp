@@ -23,6 +23,8 @@ struct Sse41Ops {
   static F mul(F a, F b) { return _mm_mul_ps(a, b); }
   static F min(F a, F b) { return _mm_min_ps(a, b); }
   static F max(F a, F b) { return _mm_max_ps(a, b); }
+  static F div(F a, F b) { return _mm_div_ps(a, b); }
+  static F pow2i(I n) { return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(n, _mm_set1_epi32(127)), 23)); }
   static F floor(F a) { return _mm_floor_ps(a); }
   static I to_int(F a) { return _mm_cvttps_epi32(a); }
 

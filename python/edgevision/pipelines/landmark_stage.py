@@ -143,21 +143,16 @@ class LandmarkStage:
 
     def _mask(self, output: np.ndarray, head) -> np.ndarray:
         """The segmentation output's probabilities at model resolution, in the stage's buffer.
-        ``head``: the kernel that turns the output (then features) into logits, if the model's
-        own head was cut off (``model.native_heads``)."""
+        ``head``: the kernel that finishes the output (then features) natively, if the model's
+        own head was cut off (``model.native_heads``); it applies the sigmoid too."""
+        sigmoid = self._mask_activation == "sigmoid"
         if head is not None:
-            shape = (2 * output.shape[-3], 2 * output.shape[-2])
-            probabilities = self._mask_probabilities
-            if probabilities is None or probabilities.shape != shape:
-                probabilities = self._mask_probabilities = np.empty(shape, np.float32)
-            plane = head(output, out=probabilities, threads=self.threads)  # logits, activated in place below
-        else:
-            plane = output.reshape(output.shape[1:3]) if output.ndim == 4 and output.shape[-1] == 1 \
-                else output.reshape(output.shape[-2:])
-            probabilities = self._mask_probabilities
-            if probabilities is None or probabilities.shape != plane.shape:
-                probabilities = self._mask_probabilities = np.empty(plane.shape, np.float32)
-        if self._mask_activation == "sigmoid":
+            return head(output, out=self._probabilities((2 * output.shape[-3], 2 * output.shape[-2])),
+                        threads=self.threads, activation="sigmoid" if sigmoid else "none")
+        plane = output.reshape(output.shape[1:3]) if output.ndim == 4 and output.shape[-1] == 1 \
+            else output.reshape(output.shape[-2:])
+        probabilities = self._probabilities(plane.shape)
+        if sigmoid:
             # sigmoid(x) = (tanh(x / 2) + 1) / 2: no overflow for large logits, no allocation.
             np.multiply(plane, 0.5, out=probabilities)
             np.tanh(probabilities, out=probabilities)
@@ -166,6 +161,12 @@ class LandmarkStage:
         else:
             np.copyto(probabilities, plane)
         return probabilities
+
+    def _probabilities(self, shape: tuple[int, int]) -> np.ndarray:
+        """The stage's mask buffer, reused while the shape repeats."""
+        if self._mask_probabilities is None or self._mask_probabilities.shape != shape:
+            self._mask_probabilities = np.empty(shape, np.float32)
+        return self._mask_probabilities
 
     def _grown(self, rect: Rect) -> Rect:
         """The rect the crop really covers: with keep_aspect, grown to the input's aspect ratio
