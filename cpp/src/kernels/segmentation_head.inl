@@ -3,6 +3,8 @@
 // operations in the same order on every path.
 #pragma once
 
+#include <cstring>
+
 #include "edgevision/segmentation_head.hpp"
 #include "kernels/jobs.hpp"
 
@@ -16,9 +18,9 @@ inline typename V::F relu6(typename V::F v) {
   return V::min(V::max(v, V::set1(0.0f)), V::set1(6.0f));
 }
 
-// One output row of the 2x upsample (rows already blended: `top` * w_top + `bottom` * w_bottom,
-// in_width pixels), horizontally: out[2j] = 0.25 t[j-1] + 0.75 t[j], out[2j+1] = 0.75 t[j] +
-// 0.25 t[j+1], edges clamped. `blended`: in_width * 8 floats of scratch.
+// One output row of the 2x upsample: the two source rows blended (t = `top` * w_top + `bottom` *
+// w_bottom, in_width pixels), then horizontally out[2j] = 0.25 t[j-1] + 0.75 t[j], out[2j+1] =
+// 0.75 t[j] + 0.25 t[j+1], edges clamped. `blended`: in_width * 8 floats of scratch.
 template <class V>
 void upsample_row(const float* top, const float* bottom, float w_top, float w_bottom, int in_width, float* blended,
                   float* out) {
@@ -148,8 +150,7 @@ void segmentation_head_rows(const SegmentationHeadJob& job) {
       const int r = next[s];
       float* dst = slot(s, r) + kC;  // past the left padding pixel
       if (st.kind == HeadStage::kCopy) {
-        const float* src = source_row(s, r);
-        for (int k = 0; k < st.width * kC; ++k) dst[k] = src[k];
+        std::memcpy(dst, source_row(s, r), sizeof(float) * st.width * kC);
       } else if (st.kind == HeadStage::kUpsample) {
         // Half-pixel 2x: output row r reads source row r / 2 and its neighbour above (even r) or
         // below (odd r), weights 0.25 / 0.75, clamped at the edges.
