@@ -1,6 +1,6 @@
 """BlazePose's mask tail: edgevision's native kernel (kernels.SegmentationHead) against XNNPACK
 running the same layers (LiteRT, the tail cut out of pose_landmark_full as a model of its own:
-the 128x128x8 skip sum in, the 256x256 logits out).
+the 64x64x8 features and the 128x128x8 skip map in, the 256x256 logits out).
 
 Run::
 
@@ -25,7 +25,7 @@ def bench(group: str):
 
 @pytest.fixture(scope="module")
 def tail():
-    """(features, our head, an interpreter running the tail's layers alone)."""
+    """(features, skip map, our head, an interpreter running the tail's layers alone)."""
     import cv2
     import flatbuffers
     import skimage.data
@@ -37,14 +37,16 @@ def tail():
 
     split = runtime.load("pose_landmark_full", native_heads=[OUTPUT])
     crop = cv2.resize(skimage.data.astronaut(), (256, 256)).astype(np.float32)[None] / 255
-    features = split.run([crop])[[o.name for o in split.outputs].index(OUTPUT)]
+    outputs, names = split.run([crop]), [o.name for o in split.outputs]
+    (skip_name,) = split.native_head_skips[OUTPUT]
+    features, skip = outputs[names.index(OUTPUT)], outputs[names.index(skip_name)]
 
     data = models.fetch(models.card("pose_landmark_full")).read_bytes()
     model = schema().ModelT.InitFromPackedBuf(data, 0)
-    assert native_head.split(model, OUTPUT)
+    assert native_head.split(model, OUTPUT) == [skip_name]
     graph = model.subgraphs[0]
-    names = {schema_text(t.name): k for k, t in enumerate(graph.tensors)}
-    start, end = names[OUTPUT], names[OUTPUT + "/native_head"]
+    tensor = {schema_text(t.name): k for k, t in enumerate(graph.tensors)}
+    starts, end = (tensor[OUTPUT], tensor[skip_name]), tensor[OUTPUT + "/native_head"]
     producers = {int(t): op for op in graph.operators for t in schema_ints(op.outputs, keep_missing=False)}
     keep, todo = set(), [end]
     while todo:  # the ops between the features and the logits
@@ -52,38 +54,39 @@ def tail():
         if op is None or id(op) in keep:
             continue
         keep.add(id(op))
-        todo.extend(t for t in schema_ints(op.inputs, keep_missing=False) if t != start)
+        todo.extend(t for t in schema_ints(op.inputs, keep_missing=False) if t not in starts)
     graph.operators = [op for op in graph.operators if id(op) in keep]
-    graph.inputs, graph.outputs = np.array([start], np.int32), np.array([end], np.int32)
+    graph.inputs, graph.outputs = np.array(starts, np.int32), np.array([end], np.int32)
     builder = flatbuffers.Builder(len(data))
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     interpreter = Interpreter(model_content=bytes(builder.Output()), num_threads=1)
     interpreter.allocate_tensors()
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], features)
-    return features, split.native_heads[OUTPUT], interpreter
+    for detail, value in zip(interpreter.get_input_details(), (features, skip)):
+        interpreter.set_tensor(detail["index"], value)
+    return features, skip, split.native_heads[OUTPUT], interpreter
 
 
-@bench("pose mask tail 128x128x8 -> 256x256")
+@bench("pose mask tail 64x64x8 + 128x128x8 skip -> 256x256")
 def test_tail_xnnpack(benchmark, tail):
-    _, _, interpreter = tail
+    interpreter = tail[-1]
     benchmark.extra_info.update(role="peer", chain="LiteRT/XNNPACK, the tail's layers (1 thread)")
     benchmark(interpreter.invoke)
 
 
-@bench("pose mask tail 128x128x8 -> 256x256")
+@bench("pose mask tail 64x64x8 + 128x128x8 skip -> 256x256")
 def test_tail_edgevision(benchmark, tail):
-    features, head, interpreter = tail
+    features, skip, head, interpreter = tail
     benchmark.extra_info.update(role="edgevision", target=2.0)
     out = np.empty((256, 256), np.float32)
-    logits = benchmark(head, features, out=out, threads=1)
+    logits = benchmark(head, features, skips=[skip], out=out, threads=1)
     interpreter.invoke()
     reference = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0, :, :, 0]
     assert np.abs(logits - reference).max() <= 1e-5 * np.abs(reference).max()  # the same work
 
 
-@bench("pose mask tail 128x128x8 -> 256x256")
+@bench("pose mask tail 64x64x8 + 128x128x8 skip -> 256x256")
 def test_tail_edgevision_2_threads(benchmark, tail):
-    features, head, _ = tail
+    features, skip, head, _ = tail
     benchmark.extra_info.update(role="edgevision")
     out = np.empty((256, 256), np.float32)
-    benchmark(head, features, out=out, threads=2)
+    benchmark(head, features, skips=[skip], out=out, threads=2)

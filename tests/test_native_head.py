@@ -19,20 +19,23 @@ RELU, RELU6 = 1, 3  # TFLite's ActivationFunctionType
 SAME = 0
 
 
-def random_head(rng, blocks: int, input_blocks: int = 0) -> dict:
+def random_head(rng, blocks: int, input_blocks: int = 0, first_level: int | None = None) -> dict:
+    """Weights of a head; ``first_level``: the blocks of a level before the last one, which adds
+    a skip map (BlazePose's form)."""
     def n(*shape):
         return rng.normal(0.0, 0.4, shape).astype(np.float32)
 
     weights = {"head": n(3, 3, C), "head_bias": n(1)}
-    for prefix, count in (("", blocks), ("input_", input_blocks)):
+    for prefix, count in (("", blocks), ("input_", input_blocks), ("first_", first_level or 0)):
         weights.update({prefix + "depthwise": n(count, 3, 3, C), prefix + "depthwise_bias": n(count, C),
                         prefix + "pointwise": n(count, C, C), prefix + "pointwise_bias": n(count, C)})
+    weights["two_levels"] = first_level is not None
     return weights
 
 
-def numpy_head(features: np.ndarray, w: dict) -> np.ndarray:
-    """The layers one by one in float64: blocks, half-pixel bilinear 2x (clamped), blocks, the
-    3x3 convolution; SAME zero padding."""
+def numpy_head(features: np.ndarray, w: dict, skip: np.ndarray | None = None) -> np.ndarray:
+    """The layers one by one in float64: blocks, [half-pixel bilinear 2x (clamped) + skip,
+    blocks,] half-pixel bilinear 2x, blocks, the 3x3 convolution; SAME zero padding."""
 
     def upsample_axis(a, axis):
         n = a.shape[axis]
@@ -59,14 +62,18 @@ def numpy_head(features: np.ndarray, w: dict) -> np.ndarray:
         return x
 
     x = blocks(features.astype(np.float64), "input_")
+    if w["two_levels"]:
+        x = blocks(upsample_axis(upsample_axis(x, 0), 1) + skip.reshape(-1, skip.shape[-2], C), "first_")
     x = blocks(upsample_axis(upsample_axis(x, 0), 1), "")
     return np.einsum("thwc,tc->hw", taps(x), w["head"].reshape(9, C)) + float(w["head_bias"][0])
 
 
 def make(w: dict) -> kernels.SegmentationHead:
     before = {k: v for k, v in w.items() if k.startswith("input_")}
+    earlier = [{k[len("first_"):]: v for k, v in w.items() if k.startswith("first_")} | {"skip": True}] \
+        if w["two_levels"] else []
     return kernels.SegmentationHead(w["depthwise"], w["depthwise_bias"], w["pointwise"], w["pointwise_bias"],
-                                    w["head"], w["head_bias"], **before)
+                                    w["head"], w["head_bias"], earlier_levels=earlier, **before)
 
 
 def assert_close(got, expected, tolerance=2e-5):
@@ -77,16 +84,20 @@ def assert_close(got, expected, tolerance=2e-5):
 
 @settings(max_examples=40, deadline=None)
 @given(h=st.integers(1, 12), w=st.integers(1, 12), blocks=st.integers(0, 4), input_blocks=st.integers(0, 4),
-       pad=st.integers(0, 3), threads=st.sampled_from([1, 2, 4]), seed=st.integers(0, 2**31 - 1))
-def test_kernel_equals_the_layers_in_numpy(h, w, blocks, input_blocks, pad, threads, seed):
+       first_level=st.one_of(st.none(), st.integers(0, 2)), pad=st.integers(0, 3), threads=st.sampled_from([1, 2, 4]),
+       seed=st.integers(0, 2**31 - 1))
+def test_kernel_equals_the_layers_in_numpy(h, w, blocks, input_blocks, first_level, pad, threads, seed):
     rng = np.random.default_rng(seed)
-    weights = random_head(rng, blocks, input_blocks)
+    weights = random_head(rng, blocks, input_blocks, first_level)
     padded = rng.uniform(-1, 3, (h, w + pad, C)).astype(np.float32)
     features = padded[:, :w]  # strided rows, read in place
-    got = make(weights)(features, threads=threads)
-    assert got.shape == (2 * h, 2 * w) and got.dtype == np.float32
-    assert_close(got, numpy_head(features, weights))
-    assert np.array_equal(got, make(weights)(np.ascontiguousarray(features)[None], threads=1))  # threads, layout: same bits
+    skips = [rng.uniform(-1, 1, (1, 2 * h, 2 * w, C)).astype(np.float32)] if first_level is not None else []
+    got = make(weights)(features, skips=skips, threads=threads)
+    scale = 4 if first_level is not None else 2
+    assert got.shape == (scale * h, scale * w) and got.dtype == np.float32
+    assert_close(got, numpy_head(features, weights, skips[0] if skips else None))
+    again = make(weights)(np.ascontiguousarray(features)[None], skips=skips, threads=1)
+    assert np.array_equal(got, again)  # threads, layout: same bits
 
 
 def test_sigmoid_activation_matches_the_exact_sigmoid_of_the_logits():
@@ -115,9 +126,11 @@ def test_kernel_writes_into_out_and_only_there():
 
 
 def tail_graph(path, weights: dict, h: int, w: int, *, dw_activation=RELU6, half_pixel=True):
-    """features [1, h, w, 8] -> blocks -> RESIZE_BILINEAR 2x -> blocks -> CONV_2D 3x3 ->
-    [1, 2h, 2w, 1], plus a second output (the features doubled) that must survive the split."""
-    H, W = 2 * h, 2 * w
+    """features [1, h, w, 8] -> blocks -> [RESIZE_BILINEAR 2x + skip (a second input, doubled) ->
+    blocks ->] RESIZE_BILINEAR 2x -> blocks -> CONV_2D 3x3 -> logits, plus another output (the
+    features doubled) that must survive the split."""
+    two = weights["two_levels"]
+    H, W = (4 * h, 4 * w) if two else (2 * h, 2 * w)
     tensors = [T("features", [1, h, w, C])]
     ops = []
 
@@ -141,12 +154,25 @@ def tail_graph(path, weights: dict, h: int, w: int, *, dw_activation=RELU6, half
             x = base + 6
         return x
 
+    def upsample(x: int, height: int, width: int) -> int:
+        base = len(tensors)
+        tensors.extend([T(f"size{height}", [2], np.int32, np.array([height, width], np.int32)),
+                        T(f"upsampled{height}", [1, height, width, C])])
+        ops.append(Op("RESIZE_BILINEAR", [x, base], [base + 1],
+                      options("ResizeBilinear", alignCorners=False, halfPixelCenters=half_pixel)))
+        return base + 1
+
     x = blocks(0, "input_", h, w)
-    base = len(tensors)
-    tensors += [T("size", [2], np.int32, np.array([H, W], np.int32)), T("upsampled", [1, H, W, C])]
-    ops.append(Op("RESIZE_BILINEAR", [x, base], [base + 1],
-                  options("ResizeBilinear", alignCorners=False, halfPixelCenters=half_pixel)))
-    x = blocks(base + 1, "", H, W)
+    inputs = [0]
+    if two:
+        base = len(tensors)
+        tensors += [T("skip_in", [1, 2 * h, 2 * w, C]), T("skip", [1, 2 * h, 2 * w, C]), T("summed", [1, 2 * h, 2 * w, C])]
+        inputs.append(base)
+        ops.append(Op("ADD", [base, base], [base + 1], options("Add", fusedActivationFunction=0)))
+        up = upsample(x, 2 * h, 2 * w)
+        ops.append(Op("ADD", [up, base + 1], [base + 2], options("Add", fusedActivationFunction=0)))
+        x = blocks(base + 2, "first_", 2 * h, 2 * w)
+    x = blocks(upsample(x, H, W), "", H, W)
     base = len(tensors)
     tensors += [T("head_w", [1, 3, 3, C], data=weights["head"][None]), T("head_b", [1], data=weights["head_bias"]),
                 T("logits", [1, H, W, 1]), T("doubled", [1, h, w, C])]
@@ -154,27 +180,33 @@ def tail_graph(path, weights: dict, h: int, w: int, *, dw_activation=RELU6, half
                options("Conv2D", padding=SAME, strideW=1, strideH=1, dilationWFactor=1, dilationHFactor=1,
                        fusedActivationFunction=0)),
             Op("ADD", [0, 0], [base + 3], options("Add", fusedActivationFunction=0))]
-    return write(path, tensors, ops, [0], [base + 2, base + 3])
+    return write(path, tensors, ops, inputs, [base + 2, base + 3])
 
 
-@pytest.mark.parametrize("input_blocks, blocks", [(0, 0), (0, 1), (2, 2), (1, 0), (4, 4)])
-def test_split_graph_plus_kernel_equals_the_graph(tmp_path, input_blocks, blocks):
+@pytest.mark.parametrize("input_blocks, blocks, first_level", [(0, 0, None), (0, 1, None), (2, 2, None), (1, 0, None),
+                                                               (4, 4, None), (0, 2, 2), (1, 1, 0)])
+def test_split_graph_plus_kernel_equals_the_graph(tmp_path, input_blocks, blocks, first_level):
     rng = np.random.default_rng(blocks)
-    weights = random_head(rng, blocks, input_blocks)
-    path = tail_graph(tmp_path / f"tail{input_blocks}{blocks}.tflite", weights, 9, 13)
+    weights = random_head(rng, blocks, input_blocks, first_level)
+    path = tail_graph(tmp_path / f"tail{input_blocks}{blocks}{first_level}.tflite", weights, 9, 13)
     features = rng.uniform(0, 2, (1, 9, 13, C)).astype(np.float32)
+    inputs = [features] + ([rng.uniform(-1, 1, (1, 18, 26, C)).astype(np.float32)] if first_level is not None else [])
     whole = runtime.load(path)
     split = runtime.load(path, native_heads=["logits"])
     assert whole.native_heads == {} and set(split.native_heads) == {"logits"}
-    assert (split.native_heads["logits"].input_blocks, split.native_heads["logits"].blocks) == (input_blocks, blocks)
-    assert [o.name for o in split.outputs] == ["logits", "doubled"]
+    head = split.native_heads["logits"]
+    assert (head.input_blocks, head.blocks, head.levels) == (input_blocks, blocks, 2 if first_level is not None else 1)
+    skip_names = ["logits/skip0"] if first_level is not None else []
+    assert split.native_head_skips["logits"] == skip_names
+    assert [o.name for o in split.outputs] == ["logits", "doubled"] + skip_names  # the skip map: an output too
     assert split.outputs[0].shape == (1, 9, 13, C)  # the tail's input, under the output's name
-    logits, doubled = whole.run([features])
-    features_out, doubled_split = split.run([features])
+    logits, doubled = whole.run(inputs)
+    features_out, doubled_split, *skips = split.run(inputs)
     np.testing.assert_array_equal(doubled_split, doubled)
     np.testing.assert_array_equal(features_out, features)
-    assert_close(split.native_heads["logits"](features_out), logits[0, :, :, 0])
-    assert_close(logits[0, :, :, 0], numpy_head(features[0], weights))
+    assert_close(head(features_out, skips=skips), logits[0, :, :, 0])
+    skip = 2 * inputs[1] if first_level is not None else None
+    assert_close(logits[0, :, :, 0], numpy_head(features[0], weights, skip))
 
 
 @pytest.mark.parametrize("change", ["relu_depthwise", "align_corners"])
@@ -206,12 +238,15 @@ def test_blazepose_mask_head_runs_natively():
     whole = runtime.load("pose_landmark_full")
     split = runtime.load("pose_landmark_full", native_heads=["Identity_2"])
     head = split.native_heads.get("Identity_2")
-    assert head is not None and head.input_blocks == 2 and head.blocks == 2
+    # 64x64x8 features, the 128x128x8 skip map, two blocks per level.
+    assert head is not None and (head.levels, head.input_blocks, head.blocks) == (2, 0, 2)
+    assert split.native_head_skips["Identity_2"] == ["Identity_2/skip0"]
     expected, got = whole.run([crop]), split.run([crop])
-    for name, a, b in zip([o.name for o in whole.outputs], expected, got):
+    names = [o.name for o in split.outputs]
+    for name, a in zip([o.name for o in whole.outputs], expected):
         if name != "Identity_2":
-            np.testing.assert_array_equal(b, a)
-    logits = split.native_heads["Identity_2"](got[2], threads=2)
+            np.testing.assert_array_equal(got[names.index(name)], a)
+    logits = head(got[names.index("Identity_2")], skips=[got[names.index("Identity_2/skip0")]], threads=2)
     reference = expected[2][0, :, :, 0]
     # The head sums products of logits in the hundreds: float32 rounding against that scale.
     assert np.abs(logits - reference).max() <= 1e-5 * np.abs(reference).max()
@@ -249,6 +284,18 @@ def bad_calls():
     yield (lambda: head(good, activation="softmax"), ValueError, "activation")
     yield (lambda: head(good, activation=None), TypeError, "activation")
     yield (lambda: head([[0.0] * C]), TypeError, "features")
+    yield (lambda: head(good, skips=[good]), ValueError, "skips")  # this head adds none
+    yield (lambda: head(good, skips=good), TypeError, "skips")
+    two_level = make(random_head(np.random.default_rng(2), 1, 0, 1))
+    yield (lambda: two_level(good), ValueError, "skips")  # its map missing
+    yield (lambda: two_level(good, skips=[np.zeros((4, 4, C), np.float32)]), ValueError, "skips")  # 8x8 expected
+    yield (lambda: two_level(good, skips=[np.zeros((8, 8, C), np.float64)]), TypeError, "skips")
+    yield (lambda: make({**w, "two_levels": False}) and kernels.SegmentationHead(
+        w["depthwise"], w["depthwise_bias"], w["pointwise"], w["pointwise_bias"], w["head"], w["head_bias"],
+        earlier_levels=[{"depthwise": w["depthwise"]}]), ValueError, "earlier_levels")
+    yield (lambda: kernels.SegmentationHead(
+        w["depthwise"], w["depthwise_bias"], w["pointwise"], w["pointwise_bias"], w["head"], w["head_bias"],
+        earlier_levels=[{}, {}]), ValueError, "earlier_levels")
 
 
 @pytest.mark.parametrize("call, error, name", list(bad_calls()))

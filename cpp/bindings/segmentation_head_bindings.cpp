@@ -64,8 +64,33 @@ class SegmentationHeadModel {
   SegmentationHeadModel(const py::handle& depthwise, const py::handle& depthwise_bias, const py::handle& pointwise,
                         const py::handle& pointwise_bias, const py::handle& head, const py::handle& head_bias,
                         const py::handle& input_depthwise, const py::handle& input_depthwise_bias,
-                        const py::handle& input_pointwise, const py::handle& input_pointwise_bias)
-      : after_(depthwise, depthwise_bias, pointwise, pointwise_bias, "") {
+                        const py::handle& input_pointwise, const py::handle& input_pointwise_bias,
+                        const py::handle& skip, const py::handle& earlier_levels) {
+    // Levels in order: the earlier ones (mappings), then the one of the positional blocks.
+    if (!py::isinstance<py::list>(earlier_levels) && !py::isinstance<py::tuple>(earlier_levels))
+      throw py::type_error("earlier_levels must be a list of mappings, got " +
+                           py::str(py::type::of(earlier_levels).attr("__name__")).cast<std::string>());
+    const py::sequence earlier = py::reinterpret_borrow<py::sequence>(earlier_levels);
+    if (static_cast<int>(earlier.size()) >= kHeadMaxLevels)
+      throw py::value_error("earlier_levels: at most " + std::to_string(kHeadMaxLevels - 1) + " level(s) before the last");
+    for (const py::handle& level : earlier) {
+      if (!py::hasattr(level, "__getitem__") || py::isinstance<py::str>(level))
+        throw py::type_error("earlier_levels: each level must be a mapping with depthwise, depthwise_bias, pointwise, "
+                             "pointwise_bias and skip");
+      auto item = [&](const char* key) -> py::object {
+        try {
+          return level.attr("__getitem__")(key);
+        } catch (const py::error_already_set& e) {
+          if (e.matches(PyExc_KeyError)) throw py::value_error(std::string("earlier_levels: a level lacks '") + key + "'");
+          throw;
+        }
+      };
+      levels_.emplace_back(item("depthwise"), item("depthwise_bias"), item("pointwise"), item("pointwise_bias"),
+                           "earlier_levels[" + std::to_string(levels_.size()) + "]: ");
+      skips_.push_back(parse_flag(item("skip"), "earlier_levels[...]['skip']"));
+    }
+    levels_.emplace_back(depthwise, depthwise_bias, pointwise, pointwise_bias, "");
+    skips_.push_back(parse_flag(skip, "skip"));
     const bool any = !input_depthwise.is_none() || !input_depthwise_bias.is_none() || !input_pointwise.is_none() ||
                      !input_pointwise_bias.is_none();
     if (any) {
@@ -79,14 +104,18 @@ class SegmentationHeadModel {
     const std::vector<float> bias = weights_of(head_bias, "head_bias", 1, "(1,) or ()");
     params_.input_blocks = before_.count;
     before_.into(params_.input_block);
-    params_.blocks = after_.count;
-    after_.into(params_.block);
+    params_.levels = static_cast<int>(levels_.size());
+    for (int l = 0; l < params_.levels; ++l) {
+      params_.level[l].skip = skips_[l];
+      params_.level[l].blocks = levels_[l].count;
+      levels_[l].into(params_.level[l].block);
+    }
     params_.head = head_.data();
     params_.head_bias = bias[0];
   }
 
-  py::array call(const py::handle& features_obj, const py::object& out_obj, const py::handle& threads_obj,
-                 const py::handle& activation_obj) const {
+  py::array call(const py::handle& features_obj, const py::handle& skips_obj, const py::object& out_obj,
+                 const py::handle& threads_obj, const py::handle& activation_obj) const {
     if (!py::isinstance<py::str>(activation_obj))
       throw py::type_error("activation must be 'none' or 'sigmoid', got " + py::repr(activation_obj).cast<std::string>());
     const std::string activation = activation_obj.cast<std::string>();
@@ -104,22 +133,55 @@ class SegmentationHeadModel {
       throw py::value_error("features must have contiguous pixels (rows may be strided), got strides " +
                             py::str(py::tuple(f.attr("strides"))).cast<std::string>());
     const int threads = parse_threads(threads_obj);
-    py::array out = output_array(out_obj, {2 * h, 2 * w}, false);
+    if (h > (1 << 20) || w > (1 << 20)) throw py::value_error("features are too large: " + describe_shape(f));
+    // One skip map per level that adds one, each (h << (level + 1)) x (w << (level + 1)) x 8.
+    if (!py::isinstance<py::list>(skips_obj) && !py::isinstance<py::tuple>(skips_obj))
+      throw py::type_error("skips must be a list of arrays, got " +
+                           py::str(py::type::of(skips_obj).attr("__name__")).cast<std::string>());
+    const py::sequence given = py::reinterpret_borrow<py::sequence>(skips_obj);
+    HeadSkip skips[kHeadMaxLevels];
+    std::vector<py::array> keep;
+    size_t next = 0;
+    for (int l = 0; l < params_.levels; ++l) {
+      if (!params_.level[l].skip) continue;
+      const std::string name = "skips[" + std::to_string(next) + "]";
+      if (next >= given.size()) throw py::value_error("skips: level " + std::to_string(l) + " adds a skip map; none given");
+      const py::array a = require_ndarray(given[next++], name.c_str());
+      if (!a.dtype().is(py::dtype::of<float>())) throw py::type_error(name + " must be float32, got dtype " + dtype_name(a));
+      const py::ssize_t sh = h << (l + 1), sw = w << (l + 1);
+      const bool batch = a.ndim() == 4 && a.shape(0) == 1;
+      if (!(a.ndim() == 3 || batch) || a.shape(a.ndim() - 3) != sh || a.shape(a.ndim() - 2) != sw || a.shape(a.ndim() - 1) != kC)
+        throw py::value_error(name + " must have shape (" + std::to_string(sh) + ", " + std::to_string(sw) +
+                              ", 8) or (1, ...), got " + describe_shape(a));
+      const py::ssize_t srow = a.strides(a.ndim() - 3);
+      if (a.strides(a.ndim() - 1) != sizeof(float) || a.strides(a.ndim() - 2) != kC * sizeof(float) ||
+          srow < sw * kC * static_cast<py::ssize_t>(sizeof(float)) || srow % sizeof(float) != 0)
+        throw py::value_error(name + " must have contiguous pixels (rows may be strided)");
+      skips[l] = {static_cast<const float*>(a.data()), srow / static_cast<py::ssize_t>(sizeof(float))};
+      keep.push_back(a);
+    }
+    if (next != given.size())
+      throw py::value_error("skips: " + std::to_string(given.size()) + " given, the head adds " + std::to_string(next));
+    const int scale = 1 << params_.levels;
+    py::array out = output_array(out_obj, {scale * h, scale * w}, false);
     const float* data = static_cast<const float*>(f.data());
     float* result = static_cast<float*>(out.mutable_data());
     {
       py::gil_scoped_release release;
       segmentation_head(data, static_cast<int>(w), static_cast<int>(h), row / static_cast<py::ssize_t>(sizeof(float)),
-                        params_, result, 2 * w, threads, activation == "sigmoid");
+                        params_, result, scale * w, threads, activation == "sigmoid", skips);
     }
     return out;
   }
 
-  int blocks() const { return after_.count; }
+  int blocks() const { return levels_.back().count; }
   int input_blocks() const { return before_.count; }
+  int levels() const { return params_.levels; }
 
  private:
-  BlockWeights before_, after_;
+  BlockWeights before_;
+  std::vector<BlockWeights> levels_;
+  std::vector<bool> skips_;
   std::vector<float> head_;
   SegmentationHead params_;
 };
@@ -130,34 +192,42 @@ void bind_segmentation_head(py::module_& m) {
   py::class_<SegmentationHeadModel>(m, "SegmentationHead", R"doc(
 The last layers of a segmentation decoder, run natively: on an 8-channel feature map, residual
 blocks of depthwise 3x3 (+ bias, ReLU6) -> 1x1 (+ bias) -> add the block's input -> ReLU6 (the
-``input_*`` weights, optional), a 2x upsample (bilinear, half-pixel centres, as TFLite's
-RESIZE_BILINEAR with half_pixel_centers), more such blocks, then a 3x3 convolution to one
-channel (+ bias): logits. Every 3x3 layer pads with zeros ("SAME"). BlazePose's landmark model ends its mask this way
+``input_*`` weights, optional), then one or two levels of a 2x upsample (bilinear, half-pixel
+centres, as TFLite's RESIZE_BILINEAR with half_pixel_centers), optionally plus a skip map, and
+more such blocks, then a 3x3 convolution to one channel (+ bias): logits. Every 3x3 layer pads
+with zeros ("SAME"). BlazePose's landmark model ends its mask this way
 (``runtime.load(..., native_heads=...)`` cuts it off the model).
 
 ``SegmentationHead(depthwise, depthwise_bias, pointwise, pointwise_bias, head, head_bias, *,
-input_depthwise=None, input_depthwise_bias=None, input_pointwise=None, input_pointwise_bias=None)``:
-float arrays ``(blocks, 3, 3, 8)``, ``(blocks, 8)``, ``(blocks, 8, 8)`` ([out, in]),
-``(blocks, 8)``, ``(3, 3, 8)`` and one value; 0 to 4 blocks after the upsample and 0 to 4
-before it (the ``input_*`` arrays, same shapes). Copied once.
+input_depthwise=None, input_depthwise_bias=None, input_pointwise=None, input_pointwise_bias=None,
+skip=False, earlier_levels=())``: float arrays ``(blocks, 3, 3, 8)``, ``(blocks, 8)``,
+``(blocks, 8, 8)`` ([out, in]), ``(blocks, 8)`` for the last level's 0 to 4 blocks, ``(3, 3, 8)``
+and one value for the convolution; the ``input_*`` arrays (same shapes) for blocks before any
+upsample; ``skip``: the last level adds a skip map; ``earlier_levels``: at most one level before
+it, a mapping with ``depthwise``, ``depthwise_bias``, ``pointwise``, ``pointwise_bias`` and
+``skip``. Copied once.
 
-``head(features, *, out=None, threads=1, activation="none")``: ``features`` ``(h, w, 8)`` or
-``(1, h, w, 8)`` float32 with contiguous pixels (rows may be strided) -> ``(2h, 2w)`` float32
-logits, or their sigmoid with ``activation="sigmoid"`` (within 2e-7; at least 1.7e-38), into
-``out`` if given. Rows are streamed a few at a time through cache; ``threads`` shares them
-with helper threads (same result). Equal to the layers to float32 rounding; every SIMD path
-gives the same bits.
+``head(features, *, skips=(), out=None, threads=1, activation="none")``: ``features``
+``(h, w, 8)`` or ``(1, h, w, 8)`` float32 with contiguous pixels (rows may be strided), one skip
+map per level that adds one (``(2h, 2w, 8)`` for the first level, ``(4h, 4w, 8)`` for a second)
+-> ``(h, w) * 2**levels`` float32 logits, or their sigmoid with ``activation="sigmoid"`` (within
+2e-7; at least 1.7e-38), into ``out`` if given. Rows are streamed a few at a time through cache;
+``threads`` shares them with helper threads (same result). Equal to the layers to float32
+rounding; every SIMD path gives the same bits.
 )doc")
       .def(py::init<const py::handle&, const py::handle&, const py::handle&, const py::handle&, const py::handle&,
-                    const py::handle&, const py::handle&, const py::handle&, const py::handle&, const py::handle&>(),
+                    const py::handle&, const py::handle&, const py::handle&, const py::handle&, const py::handle&,
+                    const py::handle&, const py::handle&>(),
            py::arg("depthwise"), py::arg("depthwise_bias"), py::arg("pointwise"), py::arg("pointwise_bias"),
            py::arg("head"), py::arg("head_bias"), py::kw_only(), py::arg("input_depthwise") = py::none(),
            py::arg("input_depthwise_bias") = py::none(), py::arg("input_pointwise") = py::none(),
-           py::arg("input_pointwise_bias") = py::none())
-      .def("__call__", &SegmentationHeadModel::call, py::arg("features"), py::kw_only(), py::arg("out") = py::none(),
-           py::arg("threads") = 1, py::arg("activation") = "none")
+           py::arg("input_pointwise_bias") = py::none(), py::arg("skip") = false,
+           py::arg("earlier_levels") = py::tuple())
+      .def("__call__", &SegmentationHeadModel::call, py::arg("features"), py::kw_only(), py::arg("skips") = py::tuple(),
+           py::arg("out") = py::none(), py::arg("threads") = 1, py::arg("activation") = "none")
       .def_property_readonly("blocks", &SegmentationHeadModel::blocks)
-      .def_property_readonly("input_blocks", &SegmentationHeadModel::input_blocks);
+      .def_property_readonly("input_blocks", &SegmentationHeadModel::input_blocks)
+      .def_property_readonly("levels", &SegmentationHeadModel::levels);
 }
 
 }  // namespace edgevision::bindings

@@ -19,33 +19,42 @@ namespace {
 constexpr int kMinChunkRows = 16;
 
 void check(const float* features, int width, int height, int64_t row_stride, const SegmentationHead& head,
-           const float* out, int64_t out_row_stride) {
+           const float* out, int64_t out_row_stride, const HeadSkip* skips) {
   if (features == nullptr || out == nullptr || head.head == nullptr)
     throw std::invalid_argument("segmentation_head: null features, output or head weights");
-  if (width < 1 || height < 1 || row_stride < int64_t{width} * kHeadChannels || out_row_stride < 2 * int64_t{width})
+  if (head.levels < 1 || head.levels > kHeadMaxLevels)
+    throw std::invalid_argument("segmentation_head: 1 or 2 upsampling levels");
+  const int scale = 1 << head.levels;
+  if (width < 1 || height < 1 || width > (1 << 20) || height > (1 << 20) ||
+      row_stride < int64_t{width} * kHeadChannels || out_row_stride < int64_t{scale} * width)
     throw std::invalid_argument("segmentation_head: bad feature or output geometry");
-  if (head.blocks < 0 || head.blocks > kHeadMaxBlocks || head.input_blocks < 0 || head.input_blocks > kHeadMaxBlocks)
-    throw std::invalid_argument("segmentation_head: 0 to 4 residual blocks before and after the upsample");
-  auto check_block = [](const SegmentationHeadBlock& k) {
-    if (!k.depthwise || !k.depthwise_bias || !k.pointwise || !k.pointwise_bias)
-      throw std::invalid_argument("segmentation_head: null block weights");
+  auto check_blocks = [](int count, const SegmentationHeadBlock* blocks) {
+    if (count < 0 || count > kHeadMaxBlocks) throw std::invalid_argument("segmentation_head: 0 to 4 residual blocks");
+    for (int b = 0; b < count; ++b)
+      if (!blocks[b].depthwise || !blocks[b].depthwise_bias || !blocks[b].pointwise || !blocks[b].pointwise_bias)
+        throw std::invalid_argument("segmentation_head: null block weights");
   };
-  for (int b = 0; b < head.input_blocks; ++b) check_block(head.input_block[b]);
-  for (int b = 0; b < head.blocks; ++b) check_block(head.block[b]);
+  check_blocks(head.input_blocks, head.input_block);
+  for (int l = 0; l < head.levels; ++l) {
+    check_blocks(head.level[l].blocks, head.level[l].block);
+    if (head.level[l].skip &&
+        (skips == nullptr || skips[l].data == nullptr || skips[l].row_stride < (int64_t{width} << (l + 1)) * kHeadChannels))
+      throw std::invalid_argument("segmentation_head: a level with a skip needs its map");
+  }
 }
 
 }  // namespace
 
 void segmentation_head(const float* features, int width, int height, int64_t row_stride, const SegmentationHead& head,
-                       float* out, int64_t out_row_stride, int threads, bool sigmoid) {
-  check(features, width, height, row_stride, head, out, out_row_stride);
+                       float* out, int64_t out_row_stride, int threads, bool sigmoid, const HeadSkip* skips) {
+  check(features, width, height, row_stride, head, out, out_row_stride, skips);
   constexpr int kC = kHeadChannels;
-  const int out_width = 2 * width, out_height = 2 * height;
+  const int out_width = width << head.levels, out_height = height << head.levels;
   const size_t padded = size_t(out_width + 2) * kC;
 
   struct WorkerScratch {
     std::vector<float> rings;    // the stages' rows; their padding pixels stay zero
-    std::array<int, 4> layout{};  // the rings' geometry: width, height, blocks before and after
+    std::array<int, 4 + kHeadMaxLevels> layout{};  // the rings' geometry: width, height, levels, blocks per stage
     std::vector<float> scratch;  // one stage row
   };
   struct Scratch {
@@ -56,14 +65,16 @@ void segmentation_head(const float* features, int width, int height, int64_t row
   thread_local Scratch caller_scratch;
   Scratch& scratch = caller_scratch;  // the caller's, also for the helpers running the lambda
   scratch.zero_row.assign(padded, 0.0f);
-  // The stages: [the input copied into padded rows, its blocks], the upsample, the blocks.
+  // The stages: [the input copied into padded rows, its blocks], then per level the upsample
+  // (+ skip) and its blocks.
   kernels::SegmentationHeadJob job{};
-  const int all_blocks = head.input_blocks + head.blocks;
+  int all_blocks = head.input_blocks;
+  for (int l = 0; l < head.levels; ++l) all_blocks += head.level[l].blocks;
   scratch.pointwise_t.resize(size_t(all_blocks) * kC * kC);
   int64_t ring_floats = 0;
   auto add_stage = [&](kernels::HeadStage::Kind kind, int w, int h, const SegmentationHeadBlock* block) {
     kernels::HeadStage& st = job.stage[job.stages];
-    st = {kind, w, h, block, nullptr, ring_floats, int64_t{w + 2} * kC};
+    st = {kind, w, h, block, nullptr, ring_floats, int64_t{w + 2} * kC, nullptr, 0};
     ring_floats += 3 * st.padded;
     ++job.stages;
   };
@@ -79,15 +90,24 @@ void segmentation_head(const float* features, int width, int height, int64_t row
     add_stage(kernels::HeadStage::kCopy, width, height, nullptr);
     for (int b = 0; b < head.input_blocks; ++b) add_block(width, height, head.input_block[b]);
   }
-  add_stage(kernels::HeadStage::kUpsample, out_width, out_height, nullptr);
-  for (int b = 0; b < head.blocks; ++b) add_block(out_width, out_height, head.block[b]);
+  std::array<int, 4 + kHeadMaxLevels> layout{width, height, head.levels, head.input_blocks};
+  for (int l = 0; l < head.levels; ++l) {
+    const SegmentationHeadLevel& level = head.level[l];
+    const int w = width << (l + 1), h = height << (l + 1);
+    add_stage(kernels::HeadStage::kUpsample, w, h, nullptr);
+    if (level.skip) {
+      job.stage[job.stages - 1].skip = skips[l].data;
+      job.stage[job.stages - 1].skip_row_stride = skips[l].row_stride;
+    }
+    for (int b = 0; b < level.blocks; ++b) add_block(w, h, level.block[b]);
+    layout[4 + l] = level.blocks;
+  }
 
   const int usable = parallel::usable_workers(threads);
   // One chunk per worker: a helper that wakes late takes the last chunk whole or not at all (the
   // caller then runs it), and workers that finish together find the next call still watching.
   const int64_t chunk = std::max<int64_t>(kMinChunkRows, (out_height + usable - 1) / usable);
   const int workers = static_cast<int>(std::min<int64_t>(usable, (out_height + chunk - 1) / chunk));
-  const std::array<int, 4> layout{width, height, head.input_blocks, head.blocks};
   for (int k = 0; k < workers; ++k) {
     WorkerScratch& w = scratch.workers[k];
     if (w.layout != layout || w.rings.size() != size_t(ring_floats)) {  // only row interiors are written later

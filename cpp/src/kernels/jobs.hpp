@@ -158,8 +158,10 @@ struct HeadStage {
   const SegmentationHeadBlock* block;  // kind == kBlock
   const float* pointwise_t;            // kind == kBlock: the 1x1 weights as [in][out]
   int64_t ring_offset, padded;         // floats into the worker's rings; one row
+  const float* skip;                   // kind == kUpsample: the map added to its rows, or null
+  int64_t skip_row_stride;             // floats
 };
-constexpr int kHeadMaxStages = 2 * kHeadMaxBlocks + 2;
+constexpr int kHeadMaxStages = (kHeadMaxLevels + 1) * (kHeadMaxBlocks + 1);
 
 // Output rows [row_begin, row_end) of segmentation_head, with one worker's scratch.
 struct SegmentationHeadJob {
@@ -168,13 +170,13 @@ struct SegmentationHeadJob {
   int stages;
   const float* features;     // in_height x in_width x 8
   int64_t row_stride;        // floats
-  float* out;                // (2 in_height) x (2 in_width)
+  float* out;                // (in_height << levels) x (in_width << levels)
   int64_t out_row_stride;    // floats
   bool sigmoid;              // probabilities instead of logits
   int row_begin, row_end;
   float* rings;              // every stage's ring; the padding pixels zero
-  const float* zero_row;     // (2 in_width + 2) * 8 zeros
-  float* scratch;            // 2 in_width * 8 floats
+  const float* zero_row;     // a padded row of the widest stage, zeros
+  float* scratch;            // a row of the widest stage
 };
 
 }  // namespace edgevision::kernels

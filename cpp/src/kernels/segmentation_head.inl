@@ -161,6 +161,10 @@ void segmentation_head_rows(const SegmentationHeadJob& job) {
         const float* near = source_row(s, other);
         if (r % 2 == 0) upsample_row<V>(near, mid, 0.25f, 0.75f, st.width / 2, job.scratch, dst);
         else upsample_row<V>(mid, near, 0.75f, 0.25f, st.width / 2, job.scratch, dst);
+        if (st.skip != nullptr) {  // (upsampled) + skip, as the model's ADD
+          const float* skip = st.skip + r * st.skip_row_stride;
+          for (int k = 0; k < st.width * kC; k += V::kLanes) V::store(dst + k, V::add(V::load(dst + k), V::load(skip + k)));
+        }
       } else {
         self(self, s - 1, r + 1 < st.height ? r + 1 : st.height - 1);
         const float* rows[3];

@@ -104,7 +104,9 @@ class ModelCard:
         """
         output_specs = self.outputs if outputs is None else tuple(o for o in self.outputs if o.name in outputs)
         heads = getattr(model, "native_heads", {})  # these outputs hold the features their head finishes
-        for role, specs, infos in (("inputs", self.inputs, model.inputs), ("outputs", output_specs, model.outputs)):
+        skips = {name for names in getattr(model, "native_head_skips", {}).values() for name in names}
+        model_outputs = [info for info in model.outputs if info.name not in skips]  # the heads' extra inputs
+        for role, specs, infos in (("inputs", self.inputs, model.inputs), ("outputs", output_specs, model_outputs)):
             if not specs:
                 continue
             if len(specs) != len(infos):
@@ -118,8 +120,9 @@ class ModelCard:
                 if self.io_verified and info.name != spec.name:
                     problems.append(f"name {info.name!r} != {spec.name!r}")
                 shape = tuple(info.shape)
-                if info.name in heads and len(shape) == 4:
-                    shape = (shape[0], 2 * shape[1], 2 * shape[2], 1)  # what the head makes of them
+                if info.name in heads and len(shape) == 4:  # what the head makes of them
+                    scale = 1 << heads[info.name].levels
+                    shape = (shape[0], scale * shape[1], scale * shape[2], 1)
                 if shape != spec.shape:
                     problems.append(f"shape {list(shape)} != {list(spec.shape)}")
                 if info.dtype.name not in spec.dtypes:

@@ -91,6 +91,8 @@ class LandmarkStage:
         # The model's own mask head, or the native kernel finishing the features it returns instead.
         self._segmentation_head = getattr(model, "native_heads", {}).get(names[self._segmentation_out]) \
             if segmentation and self._segmentation_out is not None else None
+        self._segmentation_skips = [names.index(n) for n in getattr(model, "native_head_skips", {}).get(
+            names[self._segmentation_out], [])] if self._segmentation_head is not None else []
         self._mask_activation = params.get("segmentation", {}).get("activation", "sigmoid")
         self._mask_probabilities: Optional[np.ndarray] = None  # reused: valid until the next call
 
@@ -138,16 +140,19 @@ class LandmarkStage:
         if self._world_out is not None:
             world = decode_landmarks(outputs[self._world_out], self.num_landmarks, input_size=None)[: self.kept, :3]
             world = project_world_landmarks(np.ascontiguousarray(world), model_rect)
-        mask = self._mask(outputs[self._segmentation_out], self._segmentation_head) if self.segmentation else None
+        mask = self._mask(outputs[self._segmentation_out], self._segmentation_head,
+                          [outputs[k] for k in self._segmentation_skips]) if self.segmentation else None
         return StageResult(landmarks, world, presence, model_rect, transform, mask)
 
-    def _mask(self, output: np.ndarray, head) -> np.ndarray:
+    def _mask(self, output: np.ndarray, head, skips: list) -> np.ndarray:
         """The segmentation output's probabilities at model resolution, in the stage's buffer.
-        ``head``: the kernel that finishes the output (then features) natively, if the model's
-        own head was cut off (``model.native_heads``); it applies the sigmoid too."""
+        ``head``: the kernel that finishes the output (then features; ``skips``: the maps its
+        levels add) natively, if the model's own head was cut off (``model.native_heads``); it
+        applies the sigmoid too."""
         sigmoid = self._mask_activation == "sigmoid"
         if head is not None:
-            return head(output, out=self._probabilities((2 * output.shape[-3], 2 * output.shape[-2])),
+            scale = 1 << head.levels
+            return head(output, skips=skips, out=self._probabilities((scale * output.shape[-3], scale * output.shape[-2])),
                         threads=self.threads, activation="sigmoid" if sigmoid else "none")
         plane = output.reshape(output.shape[1:3]) if output.ndim == 4 and output.shape[-1] == 1 \
             else output.reshape(output.shape[-2:])

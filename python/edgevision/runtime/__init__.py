@@ -80,9 +80,11 @@ def load(
     * ``native_heads``: outputs whose segmentation tail (:class:`edgevision.kernels.SegmentationHead`'s
       layers: BlazePose's mask) edgevision should run instead of XNNPACK. On LiteRT's XNNPACK,
       each such tail is cut off the graph (:mod:`edgevision.runtime.native_head`): the output
-      then holds the tail's input features and ``model.native_heads[name]`` is the kernel that
-      finishes it (4.5 of the pose landmark model's 13 ms become ~0.7 ms). Elsewhere, or for an
-      output without such a tail, the model computes it and ``model.native_heads`` lacks it.
+      then holds the tail's input features, the skip maps its levels add are extra outputs named
+      in ``model.native_head_skips[name]``, and ``model.native_heads[name]`` is the kernel that
+      finishes it: ``head(features, skips=[...])`` (5 of the pose landmark model's 13 ms become
+      ~0.7 ms). Elsewhere, or for an output without such a tail, the model computes it and
+      ``model.native_heads`` lacks it.
 
     On LiteRT's XNNPACK (CPU, no delegate) two layer patterns XNNPACK runs slowly are rewritten
     (the selfie models take 40% less time): transposed convolutions whose kernel equals their
@@ -154,7 +156,9 @@ def load(
         if native_heads and on_xnnpack:
             from .native_head import heads
 
-            loaded.native_heads = heads(path)
+            found = heads(path)
+            loaded.native_heads = {name: kernel for name, (kernel, _) in found.items()}
+            loaded.native_head_skips = {name: skips for name, (_, skips) in found.items()}
     if card is not None:
         card.check_io(loaded, outputs)
         loaded.card = card

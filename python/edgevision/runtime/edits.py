@@ -31,7 +31,7 @@ from typing import Optional, Sequence
 from ..models.cache_files import file_sha256, partial_file
 from .prune import check_names, prune_onnx, prune_tflite
 
-EDITS_VERSION = "5"  # part of the cache key: bump when an edit's output changes
+EDITS_VERSION = "6"  # part of the cache key: bump when an edit's output changes
 XNNPACK_REWRITES = ("subpixel", "resize_order")  # modules of this package, applied in this order
 _HEAD_EDIT = "native_head:"  # + an output name: that output's tail cut off (native_head.split)
 UNUSED_DAYS = 30  # edited files (and their locks, markers, partial files) unused this long are deleted
@@ -210,7 +210,10 @@ def _edit_tflite(source: Path, names: Optional[Sequence[str]], rewrites: Sequenc
         if name.startswith(_HEAD_EDIT):
             from .native_head import split
 
-            rewritten += split(model, name[len(_HEAD_EDIT):])
+            added = split(model, name[len(_HEAD_EDIT):])  # the outputs for its skip maps
+            if added is not None:
+                rewritten += 1
+                names = None if names is None else list(names) + added
         else:
             rewritten += _rewrite_module(name).rewrite(model)
     if names is None and rewritten == 0:

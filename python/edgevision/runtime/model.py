@@ -103,6 +103,7 @@ class Model:
         self.outputs: tuple[TensorInfo, ...] = tuple(outputs)
         self.card = None  # the zoo card, when loaded by name
         self.native_heads: dict = {}  # output name -> the kernel finishing it (runtime.load(native_heads=))
+        self.native_head_skips: dict = {}  # output name -> the outputs holding its skip maps
         self.invoke_ms = 0.0  # the runtime's own compute time in the last run (no copies in or out)
         self._slots = [_InputSlot(info) for info in self.inputs]
         self._index = {info.name: k for k, info in enumerate(self.inputs)}
