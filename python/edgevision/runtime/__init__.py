@@ -83,7 +83,7 @@ def load(
       then holds the tail's input features, the skip maps its levels add are extra outputs named
       in ``model.native_head_skips[name]``, and ``model.native_heads[name]`` is the kernel that
       finishes it: ``head(features, skips=[...])`` (5 of the pose landmark model's 13 ms become
-      ~0.7 ms). Elsewhere, or for an output without such a tail, the model computes it and
+      ~0.8 ms). Elsewhere, or for an output without such a tail, the model computes it and
       ``model.native_heads`` lacks it.
 
     On LiteRT's XNNPACK (CPU, no delegate) two layer patterns XNNPACK runs slowly are rewritten

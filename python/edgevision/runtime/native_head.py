@@ -1,13 +1,14 @@
 """Segmentation heads that edgevision runs natively instead of XNNPACK.
 
-BlazePose's landmark model ends its mask with narrow layers (residual blocks of depthwise 3x3
-+ ReLU6 -> 1x1 -> add -> ReLU6 on an 8-channel 128x128 map, a 2x upsample, two more blocks, a
-3x3 convolution to one channel) that XNNPACK runs at memory speed, one tensor per layer: 5 of
-the model's 13 ms. :func:`split` cuts such a tail off a graph: the output then holds the tail's
-input features (same output name), and the tail's weights travel inside the edited file as
-metadata, which :func:`heads` reads back as
-:class:`edgevision.kernels.SegmentationHead` objects (the same layers, streamed a few rows at a
-time: ~0.7 ms on two threads). Logits agree with the model's to float32 rounding.
+BlazePose's landmark model ends its mask with narrow layers (its 64x64x8 features upsampled 2x
+plus a 128x128x8 skip map, two residual blocks of depthwise 3x3 + ReLU6 -> 1x1 -> add -> ReLU6,
+another 2x upsample, two more blocks, a 3x3 convolution to one channel) that XNNPACK runs at
+memory speed, one tensor per layer: 5 of the model's 13 ms. :func:`split` cuts such a tail off
+a graph: the output then holds the tail's input features (same output name), its skip maps
+become extra outputs, and the tail's weights travel inside the edited file as metadata, which
+:func:`heads` reads back as :class:`edgevision.kernels.SegmentationHead` objects (the same
+layers, streamed a few rows at a time: ~0.8 ms on two threads). Logits agree with the model's
+to float32 rounding.
 
 Works on the main graph of a TFLite model unpacked with LiteRT's schema (``ModelT``); a graph
 without the pattern is left alone.
