@@ -54,7 +54,7 @@ void segmentation_head(const float* features, int width, int height, int64_t row
 
   struct WorkerScratch {
     std::vector<float> rings;    // the stages' rows; their padding pixels stay zero
-    std::array<int, 4 + kHeadMaxLevels> layout{};  // the rings' geometry: width, height, levels, blocks per stage
+    std::array<int, 4 + kHeadMaxLevels> layout{};  // the rings' geometry: width, height, levels, blocks
     std::vector<float> scratch;  // one stage row
   };
   struct Scratch {
