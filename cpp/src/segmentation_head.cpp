@@ -110,7 +110,7 @@ void segmentation_head(const float* features, int width, int height, int64_t row
   const int workers = static_cast<int>(std::min<int64_t>(usable, (out_height + chunk - 1) / chunk));
   for (int k = 0; k < workers; ++k) {
     WorkerScratch& w = scratch.workers[k];
-    if (w.layout != layout || w.rings.size() != size_t(ring_floats)) {  // only row interiors are written later
+    if (w.layout != layout) {  // the layout fixes the rings' size; only row interiors are written later
       w.rings.assign(size_t(ring_floats), 0.0f);
       w.layout = layout;
     }

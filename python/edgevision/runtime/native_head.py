@@ -82,8 +82,7 @@ def heads(path: os.PathLike | str) -> dict[str, tuple[Any, list[str]]]:
                        for level in range(int(w["earlier_levels"]))]
             kernel = SegmentationHead(
                 w["depthwise"], w["depthwise_bias"], w["pointwise"], w["pointwise_bias"], w["head"], w["head_bias"],
-                skip=bool(w["skip"]), earlier_levels=earlier,
-                **(before if len(before.get("input_depthwise", ())) else {}))
+                skip=bool(w["skip"]), earlier_levels=earlier, **before)  # the input_* arrays: 0 blocks or more
             found[name[len(METADATA_PREFIX):]] = (kernel, [str(n) for n in w["skip_outputs"]])
     return found
 
