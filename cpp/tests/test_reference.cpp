@@ -1,5 +1,6 @@
 // The scalar kernels against a naive double-precision bilinear written from the formulas.
 #include <cmath>
+#include <string>
 
 #include "check.hpp"
 #include "edgevision/image_to_tensor.hpp"
@@ -56,6 +57,40 @@ TEST(warp_roi_matches_naive_bilinear) {
       CHECK_MSG(worst < 2e-4, "max error " + std::to_string(worst));
     }
   }
+}
+
+TEST(large_rotated_warps_match_naive_bilinear_on_every_path) {
+  // Rows of several blocks of taps, with interior chunks (unclamped taps) next to chunks that
+  // cross the image edge, and pairs at the very end of the buffer (the last row, no padding).
+  for (Isa isa : supported_isas()) {
+    force_isa(isa);
+    for (int channels : {3, 4}) {
+      const OwnedImage img = random_image(300, 200, channels, channels, 0, 11 + channels);
+      for (const Rect& rect : {Rect{150.0, 100.0, 260.0, 170.0, 0.5}, Rect{255.0, 170.0, 200.0, 150.0, -0.7},
+                               Rect{20.0, 25.0, 150.0, 90.0, 2.0}}) {
+        for (Border border : {Border::zero, Border::replicate}) {
+          TensorSpec spec;
+          spec.size = {150, 24};
+          spec.border = border;
+          std::vector<float> out(spec.elements());
+          warp_roi(img.view, rect, spec, false, out.data());
+          const double c = std::cos(rect.rotation), s = std::sin(rect.rotation);
+          double worst = 0;
+          for (int i = 0; i < spec.size.height; ++i)
+            for (int j = 0; j < spec.size.width; ++j) {
+              const double u = (j / 150.0 - 0.5) * rect.width, v = (i / 24.0 - 0.5) * rect.height;
+              const double x = rect.x_center + c * u - s * v, y = rect.y_center + s * u + c * v;
+              for (int ch = 0; ch < 3; ++ch) {
+                const double want = bilinear(img.view, x, y, ch, border) / 255.0;
+                worst = std::fmax(worst, std::fabs(want - out[(i * 150 + j) * 3 + ch]));
+              }
+            }
+          CHECK_MSG(worst < 2e-4, std::string(isa_name(isa)) + ": max error " + std::to_string(worst));
+        }
+      }
+    }
+  }
+  unforce_isa();
 }
 
 // Horizontal weights are quantised to 1/16384 (sample_image.inl): at most 255 * 0.5 / 16384 of a

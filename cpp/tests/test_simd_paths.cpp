@@ -90,6 +90,30 @@ TEST(resize_mask_paths_match_scalar) {
   }
 }
 
+TEST(resize_mask_unaligned_outputs_match_scalar) {
+  // Output rows start at every offset from a vector boundary (numpy's large arrays sit 16 bytes
+  // past one): the stores are peeled to alignment, which must not change a value.
+  const OwnedMask mask = random_mask(40, 30, 1, 21, -1.0f);
+  const Size out{77, 45};  // odd width: rows start at every offset within the buffer as well
+  const Transform letterboxed = letterbox_transform(out, {40, 30}, true, Sampling::opencv);
+  for (bool thresholded : {false, true}) {
+    const size_t element = thresholded ? 1 : 4;
+    for (size_t shift = 0; shift < 64; shift += element) {
+      MaskResize options;
+      options.size = out;
+      options.transform = &letterboxed;
+      if (thresholded) options.threshold = 0.2f;
+      const size_t bytes = size_t(out.width) * out.height * element;
+      std::vector<float> storage((bytes + 128) / 4);
+      expect_all_paths_equal("resize_mask unaligned", bytes, [&](uint8_t* dst) {
+        uint8_t* shifted = reinterpret_cast<uint8_t*>(storage.data()) + shift;
+        resize_mask(mask.view, options, shifted);
+        std::memcpy(dst, shifted, bytes);
+      });
+    }
+  }
+}
+
 TEST(resize_mask_leaning_rois_match_scalar) {
   // A pose mask (64x64 here) upsampled into a leaning ROI of a large frame: chunks of a row
   // cross zero, one or two source rows, and take the three- and four-row window paths.

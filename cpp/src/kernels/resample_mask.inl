@@ -8,6 +8,7 @@
 
 #include "kernels/jobs.hpp"
 #include "kernels/row_cache.hpp"
+#include "kernels/store_alignment.hpp"
 #include "kernels/window_gather.inl"
 #include "kernels/float_taps.inl"
 #include "kernels/smooth_mask.inl"
@@ -97,10 +98,20 @@ inline void smooth_output_row(const ResampleMaskJob& job, int i) {
   smooth_row<V>(row, job.previous + i * job.previous_row_stride, row, job.width, job.smoothing_ratio);
 }
 
+// Output elements of row i before its first vector-aligned store (see store_alignment.hpp).
+template <class V>
+int output_row_head(const ResampleMaskJob& job, int i) {
+  constexpr int kVectorBytes = V::kLanes * static_cast<int>(sizeof(float));  // u8 rows: the x4 store
+  const int64_t row = int64_t{i} * job.width;
+  return job.thresholded
+             ? elements_before_alignment(static_cast<const uint8_t*>(job.out) + row, kVectorBytes, job.width)
+             : elements_before_alignment(static_cast<const float*>(job.out) + row, kVectorBytes, job.width);
+}
+
 template <class V>
 void resample_mask_separable(const ResampleMaskJob& job) {
+  using S = simd::ScalarOps;
   const int width = job.width;
-  const int vector_end = width - width % V::kLanes;
   RowPairCache<float> cache(job.cache, job.cache + width);
   const WindowPlan plan = plan_columns<V>(job);
   auto interpolate = [&](int src_row, float* dst) {
@@ -109,8 +120,11 @@ void resample_mask_separable(const ResampleMaskJob& job) {
   for (int i = job.row_begin; i < job.row_end; ++i) {
     const float *top, *bottom;
     cache.get(job.row0[i], job.row1[i], top, bottom, interpolate);
-    resample_row_vertical<V>(job, top, bottom, i, 0, vector_end);
-    resample_row_vertical<simd::ScalarOps>(job, top, bottom, i, vector_end, width);
+    const int head = output_row_head<V>(job, i);
+    const int vector_end = width - (width - head) % V::kLanes;
+    resample_row_vertical<S>(job, top, bottom, i, 0, head);
+    resample_row_vertical<V>(job, top, bottom, i, head, vector_end);
+    resample_row_vertical<S>(job, top, bottom, i, vector_end, width);
     smooth_output_row<V>(job, i);
   }
 }

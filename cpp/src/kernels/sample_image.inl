@@ -201,83 +201,141 @@ void column_taps_span(const SampleImageJob& job, int j_begin, int j_end) {
   }
 }
 
-// General affine maps (rotated ROIs): taps per sample; the pair offsets of both rows are stored
-// side by side so the loads index one array. kPixelMajor: float NHWC through V::sample_nhwc.
+// First j in [lo, hi) where `reached(j)` holds (hi if none); reached is false, then true, along
+// j. The search starts from `guess` and walks: from a good guess, a step or two.
+template <class Pred>
+int first_reached(int lo, int hi, double guess, Pred reached) {
+  int j = static_cast<int>(std::clamp(guess, static_cast<double>(lo), static_cast<double>(hi)));
+  while (j < hi && !reached(j)) ++j;
+  while (j > lo && reached(j - 1)) --j;
+  return j;
+}
+
+struct SampleInterval {
+  int begin, end;
+};
+
+// Samples j in [begin, end) whose pair's first tap floor(step * j + start) lies in [0, last],
+// computed as the spans compute positions (float multiply, then add). Rounding is monotone, so
+// the floors are monotone in j and the samples inside form one interval; its ends are first
+// estimated from the line, then settled on the float positions themselves.
+inline SampleInterval interior_samples(float step, float start, int last, int begin, int end) {
+  const auto floor_at = [&](int j) { return std::floor(step * static_cast<float>(j) + start); };
+  const float highest = static_cast<float>(last);
+  if (step == 0.0f) {  // one position for the whole span
+    const float position = floor_at(begin);
+    return position >= 0.0f && position <= highest ? SampleInterval{begin, end} : SampleInterval{begin, begin};
+  }
+  // Where the line crosses 0 and last + 1, in samples.
+  const double at_zero = -static_cast<double>(start) / step;
+  const double past_last = (static_cast<double>(last) + 1.0 - start) / step;
+  if (step > 0.0f) {
+    return {first_reached(begin, end, at_zero, [&](int j) { return floor_at(j) >= 0.0f; }),
+            first_reached(begin, end, past_last, [&](int j) { return floor_at(j) > highest; })};
+  }
+  return {first_reached(begin, end, past_last, [&](int j) { return floor_at(j) <= highest; }),
+          first_reached(begin, end, at_zero, [&](int j) { return floor_at(j) < 0.0f; })};
+}
+
+// General affine maps (rotated ROIs): taps per sample, in blocks of kAffineBlock samples and
+// two passes per block, the taps (stored) and then the samples: the chain from position to tap
+// to pair load is long, and within one pass neighbouring chunks are independent.
+// kPixelMajor: float NHWC through V::sample_nhwc_lanes.
+constexpr int kAffineBlock = 64;
+
 template <class V, bool kPixelMajor>
 void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, int i, int j_begin, int j_end) {
   using F = typename V::F;
   using I = typename V::I;
+  static_assert(kAffineBlock % V::kLanes == 0);
   const float* m = job.map.m;
   const float fi = static_cast<float>(i);
-  const F bx = V::set1(m[1] * fi + m[2]);
-  const F by = V::set1(m[4] * fi + m[5]);
+  const float start_x = m[1] * fi + m[2], start_y = m[4] * fi + m[5];
+  const F bx = V::set1(start_x), by = V::set1(start_y);
   const F m0 = V::set1(m[0]), m3 = V::set1(m[3]);
   const I row_stride = V::seti(static_cast<int32_t>(job.src.row_stride));
-  const uint8_t* base = job.src.data;
-  float* const out_row = kPixelMajor ? static_cast<float*>(job.out) + 3 * int64_t{i} * job.width : nullptr;
-  alignas(32) int32_t off[2 * V::kLanes];
-  const I last_pair_x = V::seti(job.src.width - 2), last_pair_y = V::seti(job.src.height - 2);
   const I pixel_stride = V::seti(static_cast<int32_t>(job.src.pixel_stride));
-  const F x_limit = V::set1(static_cast<float>(job.src.width) + 1.0f);
-  const F y_limit = V::set1(static_cast<float>(job.src.height) + 1.0f);
+  const uint8_t* base = job.src.data;
+  const uint8_t* next_row = base + job.src.row_stride;
+  float* const out_row = kPixelMajor ? static_cast<float*>(job.out) + 3 * int64_t{i} * job.width : nullptr;
+  // Interior chunks (both taps of both axes inside for every sample) take their taps without
+  // clamping: they equal what pair_taps and axis_taps give. Their positions are >= 0, so
+  // truncation is their floor.
+  const SampleInterval along_x = interior_samples(m[0], start_x, job.src.width - 2, j_begin, j_end);
+  const SampleInterval along_y = interior_samples(m[3], start_y, job.src.height - 2, j_begin, j_end);
+  const int interior_begin = std::max(along_x.begin, along_y.begin);
+  const int interior_end = std::min(along_x.end, along_y.end);
+  auto interior = [&](int j) { return j >= interior_begin && j + V::kLanes <= interior_end; };
   // Frames arrive cold (a new one per call, and inference ran in between): ask for the source
-  // lines of the row kPrefetchRows ahead while this one computes, at this row's taps moved by
-  // that many rows' step (rounded to whole pixels: positions only, no effect on the values).
-  // Every other sample: neighbours mostly share lines.
+  // lines of the row kPrefetchRows ahead, at this row's taps moved by that many rows' step
+  // (rounded to whole pixels: positions only, no effect on the values). Every fourth sample:
+  // neighbours share lines, and each prefetch costs issue slots.
   // (Integer address arithmetic: the moved taps may lie outside the image, and prefetches of
   // any address are harmless.)
   const uintptr_t ahead = reinterpret_cast<uintptr_t>(base) +
                           static_cast<uintptr_t>(std::lround(kPrefetchRows * m[4]) * job.src.row_stride +
                                                  std::lround(kPrefetchRows * m[1]) * job.src.pixel_stride);
-  for (int j = j_begin; j < j_end; j += V::kLanes) {
-    const F fj = V::add(V::set1(static_cast<float>(j)), V::iota());
-    // Clamped as in pair_taps/axis_taps, so that the integer conversion stays defined. Vector
-    // conversions of out-of-range values are defined (x86: INT_MIN, NEON: saturated), and the
-    // clamp changes no interior position: the vector paths clamp only outside the interior.
-    F sx = V::add(V::mul(m0, fj), bx), sy = V::add(V::mul(m3, fj), by);
-    if constexpr (V::kLanes == 1) {
-      sx = V::min(V::max(sx, V::set1(-2.0f)), x_limit);
-      sy = V::min(V::max(sy, V::set1(-2.0f)), y_limit);
+  constexpr int kPrefetchStep = 4;
+  alignas(64) int32_t off0_block[kAffineBlock], off1_block[kAffineBlock], weights_block[kAffineBlock];
+  alignas(64) float wy0_block[kAffineBlock], wy1_block[kAffineBlock];
+  F fj = V::add(V::set1(static_cast<float>(j_begin)), V::iota());  // integers: exact
+  const F lanes = V::set1(static_cast<float>(V::kLanes));
+  for (int block = j_begin; block < j_end; block += kAffineBlock) {
+    const int block_end = std::min(block + kAffineBlock, j_end);
+    I highest_offset = V::seti(0);
+    for (int j = block; j < block_end; j += V::kLanes, fj = V::add(fj, lanes)) {
+      const F sx = V::add(V::mul(m0, fj), bx), sy = V::add(V::mul(m3, fj), by);
+      I off0, off1, weights;
+      F wy0, wy1;
+      if (interior(j)) {
+        const I x0 = V::to_int(sx), y0 = V::to_int(sy);
+        const I w1 = V::round_to_int(V::mul(V::sub(sx, V::to_float(x0)), V::set1(static_cast<float>(kWeightOne))));
+        weights = V::ori(V::subi(V::seti(kWeightOne), w1), V::slli16(w1));
+        wy1 = V::sub(sy, V::to_float(y0));
+        wy0 = V::sub(V::set1(1.0f), wy1);
+        off0 = V::addi(V::mulli(y0, row_stride), V::mulli(x0, pixel_stride));
+        off1 = V::addi(off0, row_stride);  // not stored: the sampling pass reads next_row + off0
+      } else {  // pair_taps and axis_taps clamp first
+        const PairTaps<V> t =
+            pair_taps<V>(sx, job.src.width, static_cast<int32_t>(job.src.pixel_stride), job.border);
+        I r0, r1;
+        axis_taps<V>(sy, job.src.height, job.border, r0, r1, wy0, wy1);
+        weights = t.weights;
+        off0 = V::addi(V::mulli(r0, row_stride), t.x_offset);
+        off1 = V::addi(V::mulli(r1, row_stride), t.x_offset);
+        V::storei(off1_block + (j - block), off1);
+      }
+      const int k = j - block;
+      V::storei(off0_block + k, off0);
+      V::storei(weights_block + k, weights);
+      V::store(wy0_block + k, V::mul(wy0, V::set1(kRowWeightScale)));
+      V::store(wy1_block + k, V::mul(wy1, V::set1(kRowWeightScale)));
+      highest_offset = V::maxi(highest_offset, V::maxi(off0, off1));
     }
-    I off0, off1, weights;
-    F wy0, wy1;
-    // Interior samples (both taps of both axes inside) skip the clamping; their taps equal
-    // what pair_taps and axis_taps give.
-    const F floor_x = V::floor(sx), floor_y = V::floor(sy);
-    const I x0 = V::to_int(floor_x), y0 = V::to_int(floor_y);
-    if (V::all_within(x0, last_pair_x) && V::all_within(y0, last_pair_y)) {
-      const I w1 = V::round_to_int(V::mul(V::sub(sx, floor_x), V::set1(static_cast<float>(kWeightOne))));
-      weights = V::ori(V::subi(V::seti(kWeightOne), w1), V::slli16(w1));
-      wy1 = V::sub(sy, floor_y);
-      wy0 = V::sub(V::set1(1.0f), wy1);
-      off0 = V::addi(V::mulli(y0, row_stride), V::mulli(x0, pixel_stride));
-      off1 = V::addi(off0, row_stride);
-    } else {  // pair_taps and axis_taps clamp first
-      const PairTaps<V> t =
-          pair_taps<V>(sx, job.src.width, static_cast<int32_t>(job.src.pixel_stride), job.border);
-      I r0, r1;
-      axis_taps<V>(sy, job.src.height, job.border, r0, r1, wy0, wy1);
-      weights = t.weights;
-      off0 = V::addi(V::mulli(r0, row_stride), t.x_offset);
-      off1 = V::addi(V::mulli(r1, row_stride), t.x_offset);
+    for (int k = 0; k < block_end - block; k += kPrefetchStep) {
+      const uintptr_t pair = ahead + static_cast<uintptr_t>(off0_block[k]);
+      __builtin_prefetch(reinterpret_cast<const void*>(pair));
+      __builtin_prefetch(reinterpret_cast<const void*>(pair + static_cast<uintptr_t>(job.src.row_stride)));
     }
-    wy0 = V::mul(wy0, V::set1(kRowWeightScale));
-    wy1 = V::mul(wy1, V::set1(kRowWeightScale));
-    V::storei(off, off0);
-    V::storei(off + V::kLanes, off1);
-    asm("" ::: "memory");  // read the offsets back as loads: cheaper than lane extracts
-    for (int k = 0; k < V::kLanes; k += 2) {
-      __builtin_prefetch(reinterpret_cast<const void*>(ahead + static_cast<uintptr_t>(off[k])));
-      __builtin_prefetch(reinterpret_cast<const void*>(ahead + static_cast<uintptr_t>(off[V::kLanes + k])));
-    }
-    if (V::any_greater(V::maxi(off0, off1), ctx.last_safe_offset)) {
-      sample_chunk_bytewise<V>(job, ctx, i, j, base, off, base, off + V::kLanes, weights, wy0, wy1);
-    } else {
-      if constexpr (kPixelMajor) {
-        V::sample_nhwc_lanes(base, off, off + V::kLanes, weights, wy0, wy1, ctx.scale_v, ctx.offset_v,
+    const bool near_end = V::any_greater(highest_offset, ctx.last_safe_offset);
+    auto reads_past_safe_end = [&](const int32_t* off0, const uint8_t* row1, const int32_t* off1) {
+      const I second = V::addi(V::loadi(off1), V::seti(static_cast<int32_t>(row1 - base)));
+      return V::any_greater(V::maxi(V::loadi(off0), second), ctx.last_safe_offset);
+    };
+    for (int j = block; j < block_end; j += V::kLanes) {
+      const int k = j - block;
+      // Interior chunks: the second row's pairs lie one row below the first's.
+      const uint8_t* const row1 = interior(j) ? next_row : base;
+      const int32_t* const off1 = interior(j) ? off0_block + k : off1_block + k;
+      const I weights = V::loadi(weights_block + k);
+      const F wy0 = V::load(wy0_block + k), wy1 = V::load(wy1_block + k);
+      if (near_end && reads_past_safe_end(off0_block + k, row1, off1)) {
+        sample_chunk_bytewise<V>(job, ctx, i, j, base, off0_block + k, row1, off1, weights, wy0, wy1);
+      } else if constexpr (kPixelMajor) {
+        V::sample_nhwc_lanes(base, off0_block + k, row1, off1, weights, wy0, wy1, ctx.scale_v, ctx.offset_v,
                              ctx.nhwc_shuffle, out_row + 3 * j, j + V::kLanes >= j_end);
       } else {
-        sample_chunk<V>(job, ctx, i, j, base, off, base, off + V::kLanes, weights, wy0, wy1);
+        sample_chunk<V>(job, ctx, i, j, base, off0_block + k, row1, off1, weights, wy0, wy1);
       }
     }
   }

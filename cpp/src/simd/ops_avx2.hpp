@@ -29,6 +29,7 @@ struct Avx2Ops {
   static F pow2i(I n) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23)); }
   static F floor(F a) { return _mm256_floor_ps(a); }
   static I to_int(F a) { return _mm256_cvttps_epi32(a); }
+  static F to_float(I a) { return _mm256_cvtepi32_ps(a); }
 
   static I loadi(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static I seti(int32_t v) { return _mm256_set1_epi32(v); }
@@ -110,10 +111,11 @@ struct Avx2Ops {
         [&](int, F& y0, F& y1) { y0 = wy0, y1 = wy1; }, scale, offset, shuffle, dst, exact_end);
   }
   // General maps: every weight per sample, broadcast to its lane.
-  static void sample_nhwc_lanes(const uint8_t* base, const int32_t* off0, const int32_t* off1, I weights, F wy0,
-                                F wy1, F scale, F offset, __m256i shuffle, float* dst, bool exact_end) {
+  static void sample_nhwc_lanes(const uint8_t* row0, const int32_t* off0, const uint8_t* row1, const int32_t* off1,
+                                I weights, F wy0, F wy1, F scale, F offset, __m256i shuffle, float* dst,
+                                bool exact_end) {
     sample_nhwc_of(
-        base, off0, base, off1, [&](int k) { return _mm256_permutevar8x32_epi32(weights, sample_pair_lanes(k)); },
+        row0, off0, row1, off1, [&](int k) { return _mm256_permutevar8x32_epi32(weights, sample_pair_lanes(k)); },
         [&](int k, F& y0, F& y1) {
           y0 = _mm256_permutevar8x32_ps(wy0, sample_pair_lanes(k));
           y1 = _mm256_permutevar8x32_ps(wy1, sample_pair_lanes(k));

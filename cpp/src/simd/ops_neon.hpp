@@ -31,6 +31,7 @@ struct NeonOps {
   static F pow2i(I n) { return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n, vdupq_n_s32(127)), 23)); }
   static F floor(F a) { return vrndmq_f32(a); }
   static I to_int(F a) { return vcvtq_s32_f32(a); }
+  static F to_float(I a) { return vcvtq_f32_s32(a); }
 
   static I loadi(const int32_t* p) { return vld1q_s32(p); }
   static I seti(int32_t v) { return vdupq_n_s32(v); }

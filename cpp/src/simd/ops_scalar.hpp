@@ -35,6 +35,7 @@ struct ScalarOps {
   static F floor(F a) { return __builtin_floorf(a); }
   // `a` must already be integral and within int32 range.
   static I to_int(F a) { return static_cast<int32_t>(a); }
+  static F to_float(I a) { return static_cast<float>(a); }
 
   static I loadi(const int32_t* p) { return *p; }
   static I seti(int32_t v) { return v; }

@@ -27,6 +27,7 @@ struct Sse41Ops {
   static F pow2i(I n) { return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(n, _mm_set1_epi32(127)), 23)); }
   static F floor(F a) { return _mm_floor_ps(a); }
   static I to_int(F a) { return _mm_cvttps_epi32(a); }
+  static F to_float(I a) { return _mm_cvtepi32_ps(a); }
 
   static I loadi(const int32_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
   static I seti(int32_t v) { return _mm_set1_epi32(v); }
@@ -123,18 +124,19 @@ struct Sse41Ops {
     }
   }
   // General maps: every weight per sample, broadcast from its lane.
-  static void sample_nhwc_lanes(const uint8_t* base, const int32_t* off0, const int32_t* off1, I weights, F wy0,
-                                F wy1, F scale, F offset, __m128i shuffle, float* dst, bool exact_end) {
-    nhwc_lane<0>(base, off0, off1, weights, wy0, wy1, scale, offset, shuffle, dst, false);
-    nhwc_lane<1>(base, off0, off1, weights, wy0, wy1, scale, offset, shuffle, dst, false);
-    nhwc_lane<2>(base, off0, off1, weights, wy0, wy1, scale, offset, shuffle, dst, false);
-    nhwc_lane<3>(base, off0, off1, weights, wy0, wy1, scale, offset, shuffle, dst, exact_end);
+  static void sample_nhwc_lanes(const uint8_t* row0, const int32_t* off0, const uint8_t* row1, const int32_t* off1,
+                                I weights, F wy0, F wy1, F scale, F offset, __m128i shuffle, float* dst,
+                                bool exact_end) {
+    nhwc_lane<0>(row0, off0, row1, off1, weights, wy0, wy1, scale, offset, shuffle, dst, false);
+    nhwc_lane<1>(row0, off0, row1, off1, weights, wy0, wy1, scale, offset, shuffle, dst, false);
+    nhwc_lane<2>(row0, off0, row1, off1, weights, wy0, wy1, scale, offset, shuffle, dst, false);
+    nhwc_lane<3>(row0, off0, row1, off1, weights, wy0, wy1, scale, offset, shuffle, dst, exact_end);
   }
   template <int k>
-  static void nhwc_lane(const uint8_t* base, const int32_t* off0, const int32_t* off1, I weights, F wy0, F wy1,
-                        F scale, F offset, __m128i shuffle, float* dst, bool exact) {
+  static void nhwc_lane(const uint8_t* row0, const int32_t* off0, const uint8_t* row1, const int32_t* off1,
+                        I weights, F wy0, F wy1, F scale, F offset, __m128i shuffle, float* dst, bool exact) {
     constexpr int lane = k * 0x55;
-    const F v = sample_value(base + off0[k], base + off1[k], _mm_shuffle_epi32(weights, lane),
+    const F v = sample_value(row0 + off0[k], row1 + off1[k], _mm_shuffle_epi32(weights, lane),
                              _mm_shuffle_ps(wy0, wy0, lane), _mm_shuffle_ps(wy1, wy1, lane), scale, offset, shuffle);
     store_sample(dst + 3 * k, v, exact);
   }
