@@ -230,9 +230,9 @@ class SelfieSegmenter(ModelPipeline):
 
         def read(outputs, transform):
             self._wake.after()
-            small = _plane(outputs[self._output_index])
+            small = outputs[self._output_index]  # the kernels take the model's output shape as is
             if self.smoothing > 0.0:
-                small = self._smooth(small)
+                small = self._smooth(_plane(small))
             return use(small, transform)
 
         self._wake.start()

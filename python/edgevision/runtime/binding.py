@@ -59,6 +59,9 @@ class Binding:
             self._staged.append(_check_buffer(info, buffer))
             self._shapes.append(buffer.shape)
         self._dequantized: list[Optional[np.ndarray]] = [None] * len(model.outputs)
+        # Per frame only what applies (the common float model skips both loops).
+        self._any_staged = any(staged is not None for staged in self._staged)
+        self._quantized_outputs = tuple(k for k, info in enumerate(model.outputs) if info.quantized)
 
     def run(self, fill: Callable[[list[np.ndarray]], State], read: Callable[[list[np.ndarray], State], Result]) -> Result:
         """``read(outputs, fill(inputs))`` around one model run (see the class)."""
@@ -66,12 +69,17 @@ class Binding:
         inputs = model._lend_inputs(self._shapes) if model.zero_copy else None
         if inputs is None:
             return self._run_copying(fill, read)
-        targets = [view if staged is None else buffer for view, buffer, staged in zip(inputs, self.buffers, self._staged)]
+        if self._any_staged:
+            targets = [view if staged is None else buffer
+                       for view, buffer, staged in zip(inputs, self.buffers, self._staged)]
+        else:
+            targets = inputs
         try:
             state = fill(targets)
-            for k, staged in enumerate(self._staged):
-                if staged is not None:
-                    _native.quantize(self.buffers[k], *staged, inputs[k])
+            if self._any_staged:
+                for k, staged in enumerate(self._staged):
+                    if staged is not None:
+                        _native.quantize(self.buffers[k], *staged, inputs[k])
         except BaseException as error:
             _clear_finished_frames(error)
             raise
@@ -84,7 +92,7 @@ class Binding:
         model._invoke_in_place()
         outputs = model._lend_outputs()
         try:
-            if self.dequantize:
+            if self.dequantize and self._quantized_outputs:
                 self._dequantize(outputs)
             result = read(outputs, state)
         except BaseException as error:
@@ -103,12 +111,12 @@ class Binding:
         return read(self.model.run(list(self.buffers), dequantize=self.dequantize), state)
 
     def _dequantize(self, outputs: list[np.ndarray]) -> None:
-        for k, info in enumerate(self.model.outputs):
-            if info.quantized:
-                out = self._dequantized[k]
-                if out is None or out.shape != outputs[k].shape:
-                    out = self._dequantized[k] = np.empty(outputs[k].shape, np.float32)
-                outputs[k] = _native.dequantize(outputs[k], info.scale, info.zero_point, out)
+        for k in self._quantized_outputs:
+            info = self.model.outputs[k]
+            out = self._dequantized[k]
+            if out is None or out.shape != outputs[k].shape:
+                out = self._dequantized[k] = np.empty(outputs[k].shape, np.float32)
+            outputs[k] = _native.dequantize(outputs[k], info.scale, info.zero_point, out)
 
     def __repr__(self) -> str:
         inputs = ", ".join(f"{b.dtype.name}{list(b.shape)}" for b in self.buffers)
