@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 #include "kernels/jobs.hpp"
 #include "kernels/row_cache.hpp"
@@ -36,8 +35,6 @@ void resample_row_horizontal(const ResampleMaskJob& job, const WindowPlan& plan,
   const WindowPlan local_plan = plan;
   const float* const w0 = job.col_w0;
   const float* const w1 = job.col_w1;
-  static const bool kNoH = getenv("NOH") != nullptr;
-  if (kNoH) { for (int j = 0; j < vector_end; j += V::kLanes) V::store(dst + j, V::load(w0 + j)); return; }
   for (int j = 0; j < vector_end; j += V::kLanes) {
     typename V::F a, b;
     planned_tap_pair<V>(src_row, local_plan, j, a, b);
