@@ -13,6 +13,7 @@ extern const KernelTable k_scalar_kernels;
 #if defined(EDGEVISION_HAVE_X86)
 extern const KernelTable k_sse41_kernels;
 extern const KernelTable k_avx2_kernels;
+extern const KernelTable k_avx512_kernels;
 #endif
 #if defined(EDGEVISION_HAVE_NEON)
 extern const KernelTable k_neon_kernels;
@@ -25,6 +26,8 @@ const KernelTable& table_for(Isa isa) {
       return k_sse41_kernels;
     case Isa::avx2:
       return k_avx2_kernels;
+    case Isa::avx512:
+      return k_avx512_kernels;
 #endif
 #if defined(EDGEVISION_HAVE_NEON)
     case Isa::neon:
@@ -47,6 +50,9 @@ bool cpu_supports(Isa isa) {
       return __builtin_cpu_supports("sse4.1");
     case Isa::avx2:
       return __builtin_cpu_supports("avx2");
+    case Isa::avx512:  // libgcc's checks include the OS saving the AVX-512 state (XCR0)
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 #endif
 #if defined(EDGEVISION_HAVE_NEON)
     case Isa::neon:
@@ -84,6 +90,8 @@ const char* isa_name(Isa isa) {
       return "sse41";
     case Isa::avx2:
       return "avx2";
+    case Isa::avx512:
+      return "avx512";
     case Isa::neon:
       return "neon";
     default:
@@ -92,14 +100,14 @@ const char* isa_name(Isa isa) {
 }
 
 Isa isa_from_name(const std::string& name) {
-  for (Isa isa : {Isa::scalar, Isa::sse41, Isa::avx2, Isa::neon})
+  for (Isa isa : {Isa::scalar, Isa::sse41, Isa::avx2, Isa::avx512, Isa::neon})
     if (name == isa_name(isa)) return isa;
-  throw std::invalid_argument("unknown ISA '" + name + "' (expected scalar, sse41, avx2 or neon)");
+  throw std::invalid_argument("unknown ISA '" + name + "' (expected scalar, sse41, avx2, avx512 or neon)");
 }
 
 std::vector<Isa> supported_isas() {
   std::vector<Isa> isas;
-  for (Isa isa : {Isa::scalar, Isa::sse41, Isa::avx2, Isa::neon})
+  for (Isa isa : {Isa::scalar, Isa::sse41, Isa::avx2, Isa::avx512, Isa::neon})
     if (cpu_supports(isa)) isas.push_back(isa);
   return isas;
 }

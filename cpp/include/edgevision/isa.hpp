@@ -6,7 +6,7 @@
 
 namespace edgevision {
 
-enum class Isa { scalar, sse41, avx2, neon };
+enum class Isa { scalar, sse41, avx2, avx512, neon };  // avx512: F, BW, VL and DQ
 
 const char* isa_name(Isa isa);
 // Throws std::invalid_argument for an unknown name.

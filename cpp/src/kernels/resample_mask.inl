@@ -108,14 +108,16 @@ int output_row_head(const ResampleMaskJob& job, int i) {
              : elements_before_alignment(static_cast<const float*>(job.out) + row, kVectorBytes, job.width);
 }
 
-template <class V>
+// VWide: wider lanes for the horizontal pass (two permutes per vector of outputs: the shuffle
+// port bounds it; Avx512Ops under the avx512 table). The vertical pass is bound by memory.
+template <class V, class VWide = V>
 void resample_mask_separable(const ResampleMaskJob& job) {
   using S = simd::ScalarOps;
   const int width = job.width;
   RowPairCache<float> cache(job.cache, job.cache + width);
-  const WindowPlan plan = plan_columns<V>(job);
+  const WindowPlan plan = plan_columns<VWide>(job);
   auto interpolate = [&](int src_row, float* dst) {
-    resample_row_horizontal<V>(job, plan, job.src.data + src_row * job.src.row_stride, dst);
+    resample_row_horizontal<VWide>(job, plan, job.src.data + src_row * job.src.row_stride, dst);
   };
   for (int i = job.row_begin; i < job.row_end; ++i) {
     const float *top, *bottom;

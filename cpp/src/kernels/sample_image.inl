@@ -258,6 +258,7 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
   using F = typename V::F;
   using I = typename V::I;
   static_assert(kAffineBlock % V::kLanes == 0);
+  if (j_begin >= j_end) return;  // (the row's empty tails: the intervals below cost a little)
   const float* m = job.map.m;
   const float fi = static_cast<float>(i);
   const float start_x = m[1] * fi + m[2], start_y = m[4] * fi + m[5];
@@ -351,7 +352,9 @@ void sample_affine_span(const SampleImageJob& job, const SampleContext<V>& ctx, 
   }
 }
 
-template <class V>
+// VWide: wider lanes for the rows of a rotated crop into a pixel-major float tensor (the
+// instruction-bound case; Avx512Ops under the avx512 table), which V then finishes.
+template <class V, class VWide = V>
 void sample_image(const SampleImageJob& job) {
   using S = simd::ScalarOps;
   const PixelRect& c = job.content;
@@ -391,13 +394,28 @@ void sample_image(const SampleImageJob& job) {
   }
   const SampleContext<S> scalar_ctx{ctx.scalar_shuffle, ctx.scalar_shuffle, last_safe, scale, offset,
                                     max_column_offset, 0, scale, offset};
+  constexpr bool kWide = !std::is_same_v<VWide, V>;
+  const int wide_end = kWide && pixel_major && !separable ? c.x0 + count - count % VWide::kLanes : c.x0;
+  const SampleContext<VWide> wide_ctx = [&] {
+    if constexpr (kWide) {
+      const typename VWide::PixelShuffle shuffle = VWide::pixel_shuffle(pixel_stride, channel_byte);
+      return SampleContext<VWide>{shuffle,   ctx.scalar_shuffle,         last_safe,         scale,
+                                  offset,    max_column_offset,          VWide::nhwc_shuffle(shuffle),
+                                  VWide::set1(scale), VWide::set1(offset)};
+    } else {
+      return ctx;
+    }
+  }();
   for (int i = c.y0; i < c.y1; ++i) {
     if (separable) {
       if (pixel_major) sample_separable_span<V, V::kPixelMajorNhwc>(job, ctx, i, c.x0, vector_end);
       else sample_separable_span<V, false>(job, ctx, i, c.x0, vector_end);
       sample_separable_span<S, false>(job, scalar_ctx, i, vector_end, c.x1);
     } else {
-      if (pixel_major) sample_affine_span<V, V::kPixelMajorNhwc>(job, ctx, i, c.x0, vector_end);
+      if constexpr (kWide) {
+        if (pixel_major) sample_affine_span<VWide, true>(job, wide_ctx, i, c.x0, wide_end);
+      }
+      if (pixel_major) sample_affine_span<V, V::kPixelMajorNhwc>(job, ctx, i, wide_end, vector_end);
       else sample_affine_span<V, false>(job, ctx, i, c.x0, vector_end);
       sample_affine_span<S, false>(job, scalar_ctx, i, vector_end, c.x1);
     }

@@ -18,6 +18,7 @@ const Sam2KernelTable& table_for(Isa isa) {
     case Isa::sse41:
       return k_sse41_table;
     case Isa::avx2:
+    case Isa::avx512:  // no wider SAM 2 kernels: the AVX2 ones
       return k_avx2_table;
 #endif
 #if defined(EDGEVISION_HAVE_NEON)
