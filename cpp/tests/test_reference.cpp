@@ -66,8 +66,11 @@ TEST(large_rotated_warps_match_naive_bilinear_on_every_path) {
     force_isa(isa);
     for (int channels : {3, 4}) {
       const OwnedImage img = random_image(300, 200, channels, channels, 0, 11 + channels);
+      // ... and rows along one axis only (a quarter turn: one coordinate constant along the
+      // row) and a nearly degenerate rect (steps of ~1e-4 px: the interval's ends are walked to).
       for (const Rect& rect : {Rect{150.0, 100.0, 260.0, 170.0, 0.5}, Rect{255.0, 170.0, 200.0, 150.0, -0.7},
-                               Rect{20.0, 25.0, 150.0, 90.0, 2.0}}) {
+                               Rect{20.0, 25.0, 150.0, 90.0, 2.0}, Rect{150.0, 100.0, 120.0, 90.0, 1.5707963267948966},
+                               Rect{298.6, 101.3, 0.02, 0.01, 0.3}}) {
         for (Border border : {Border::zero, Border::replicate}) {
           TensorSpec spec;
           spec.size = {150, 24};

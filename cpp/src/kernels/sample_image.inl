@@ -215,7 +215,7 @@ void column_taps_span(const SampleImageJob& job, int j_begin, int j_end) {
 // j. The search starts from `guess` and walks: from a good guess, a step or two.
 template <class Pred>
 int first_reached(int lo, int hi, double guess, Pred reached) {
-  int j = static_cast<int>(std::clamp(guess, static_cast<double>(lo), static_cast<double>(hi)));
+  int j = guess >= lo ? static_cast<int>(std::min(guess, static_cast<double>(hi))) : lo;  // NaN: lo
   while (j < hi && !reached(j)) ++j;
   while (j > lo && reached(j - 1)) --j;
   return j;
