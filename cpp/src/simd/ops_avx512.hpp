@@ -58,15 +58,13 @@ struct Avx512Ops {
   static F keep_if_within(F v, I x, I lo, I hi) { return _mm512_maskz_mov_ps(within(x, lo, hi), v); }
   static I keepi_if_within(I v, I x, I lo, I hi) { return _mm512_maskz_mov_epi32(within(x, lo, hi), v); }
 
-  // Pixel pairs and their shuffle as in Sse41Ops; pixel-major NHWC float only (the span's one
-  // use): each 128-bit lane carries one sample's [c0 c1 c2 0], as in Avx2Ops::sample_nhwc_of.
-  static constexpr bool kPixelMajorNhwc = true;
+  // Pixel pairs and their shuffle as in Sse41Ops; pixel-major NHWC float only, where the AVX2
+  // path is pixel-major too (sample_image decides by Avx2Ops, and reads the same 8-byte pairs):
+  // each 128-bit lane carries one sample's [c0 c1 c2 0], as in Avx2Ops::sample_nhwc_of.
   using PixelShuffle = Sse41Ops::PixelShuffle;
   static PixelShuffle pixel_shuffle(int pixel_stride, const int channel_byte[3]) {
     return Sse41Ops::pixel_shuffle(pixel_stride, channel_byte);
   }
-  static int pair_read_bytes(int pixel_stride) { return Sse41Ops::pair_read_bytes(pixel_stride); }
-  static bool can_sample_nhwc(const PixelShuffle& s) { return !s.split; }
   static __m512i nhwc_shuffle(const PixelShuffle& s) { return _mm512_broadcast_i32x4(s.bytes_to_pairs); }
 
   // General maps: every weight per sample, broadcast to its lane; four samples per vector,
