@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "cache_line_scratch.hpp"
 #include "kernels/kernel_table.hpp"
 #include "mask_resample_plan.hpp"
 #include "flush_denormals.hpp"
@@ -132,6 +133,7 @@ void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options,
 void run_mask_resample(const MaskResamplePlan& plan, int threads) {
   struct WorkerScratch {
     std::vector<float> cache;         // the separable path's two horizontally interpolated rows
+    float* cache_rows = nullptr;      // their first, on a cache line
     std::vector<int32_t> window_plan;  // its column plan, made on the worker's first chunk
     bool planned = false;
   };
@@ -141,7 +143,7 @@ void run_mask_resample(const MaskResamplePlan& plan, int threads) {
   const parallel::RowSplit split = parallel::split_rows(job.height, job.width, threads);
   if (plan.separable) {
     for (int k = 0; k < split.workers; ++k) {
-      scratch[k].cache.resize(2 * size_t(job.width));
+      scratch[k].cache_rows = cache_line_scratch(scratch[k].cache, 2 * cache_line_row<float>(job.width));
       scratch[k].window_plan.resize(3 * size_t(job.width));
       scratch[k].planned = false;
     }
@@ -155,7 +157,8 @@ void run_mask_resample(const MaskResamplePlan& plan, int threads) {
     part.row_end = static_cast<int>(end);
     if (separable) {
       WorkerScratch& w = scratch[worker];
-      part.cache = w.cache.data();
+      part.cache = w.cache_rows;
+      part.cache_row_stride = static_cast<int64_t>(cache_line_row<float>(job.width));
       part.window_plan = w.window_plan.data();
       part.window_planned = w.planned;
       table.resample_mask_separable(part);

@@ -45,7 +45,8 @@ struct ResampleMaskJob {
   const int32_t* row1;
   const float* row_w0;
   const float* row_w1;
-  float* cache;  // 2 * width floats of scratch
+  float* cache;              // two rows of scratch, cache_row_stride floats apart
+  int64_t cache_row_stride;  // at least width
   int32_t* window_plan;  // 3 * width ints of scratch
   bool window_planned;   // window_plan already holds this job's column plan (a worker's later chunks)
   // affine

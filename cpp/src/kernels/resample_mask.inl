@@ -114,7 +114,7 @@ template <class V, class VWide = V>
 void resample_mask_separable(const ResampleMaskJob& job) {
   using S = simd::ScalarOps;
   const int width = job.width;
-  RowPairCache<float> cache(job.cache, job.cache + width);
+  RowPairCache<float> cache(job.cache, job.cache + job.cache_row_stride);
   const WindowPlan plan = plan_columns<VWide>(job);
   auto interpolate = [&](int src_row, float* dst) {
     resample_row_horizontal<VWide>(job, plan, job.src.data + src_row * job.src.row_stride, dst);
