@@ -46,7 +46,7 @@ struct ResampleMaskJob {
   const float* row_w0;
   const float* row_w1;
   float* cache;              // two rows of scratch, cache_row_stride floats apart
-  int64_t cache_row_stride;  // at least width
+  int64_t cache_row_stride;  // at least width (whole cache lines: both rows start on one)
   int32_t* window_plan;  // 3 * width ints of scratch
   bool window_planned;   // window_plan already holds this job's column plan (a worker's later chunks)
   // affine
