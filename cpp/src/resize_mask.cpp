@@ -141,9 +141,10 @@ void run_mask_resample(const MaskResamplePlan& plan, int threads) {
   auto& scratch = caller_scratch;  // the caller's, also for the helpers running the lambda
   const kernels::ResampleMaskJob& job = plan.job;
   const parallel::RowSplit split = parallel::split_rows(job.height, job.width, threads);
+  const size_t cache_row_stride = cache_line_row<float>(job.width);
   if (plan.separable) {
     for (int k = 0; k < split.workers; ++k) {
-      scratch[k].cache_rows = cache_line_scratch(scratch[k].cache, 2 * cache_line_row<float>(job.width));
+      scratch[k].cache_rows = cache_line_scratch(scratch[k].cache, 2 * cache_row_stride);
       scratch[k].window_plan.resize(3 * size_t(job.width));
       scratch[k].planned = false;
     }
@@ -158,7 +159,7 @@ void run_mask_resample(const MaskResamplePlan& plan, int threads) {
     if (separable) {
       WorkerScratch& w = scratch[worker];
       part.cache = w.cache_rows;
-      part.cache_row_stride = static_cast<int64_t>(cache_line_row<float>(job.width));
+      part.cache_row_stride = static_cast<int64_t>(cache_row_stride);
       part.window_plan = w.window_plan.data();
       part.window_planned = w.planned;
       table.resample_mask_separable(part);
