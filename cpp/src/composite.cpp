@@ -6,7 +6,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "cache_line_scratch.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/window_gather.inl"  // window_plan_ints
 #include "kernels/float_taps.inl"  // axis_taps for the upsampling tables
 #include "flush_denormals.hpp"
 #include "mask_resample_plan.hpp"
@@ -190,8 +192,7 @@ struct BlurredFrame::State {
     row_scratch.resize(2 * (n + pad));
     background.up_planes = row_scratch.data();
     background.up_float_row = row_scratch.data() + n + pad;
-    window_plan.resize(3 * size_t(W));
-    background.up_window_plan = window_plan.data();
+    background.up_window_plan = cache_line_scratch(window_plan, kernels::window_plan_ints(W));
     rows.resize(size_t(low_h) * n);
     kernels::active_table().upsample_background_rows(background, rows.data());
     background.up.rows = rows.data();
@@ -228,7 +229,7 @@ namespace {
 struct BlendScratch {
   std::vector<float> floats;
   std::vector<int16_t> shorts;
-  std::vector<int32_t> window_plans;      // the mask's columns (3 W), the background's (3 W)
+  std::vector<int32_t> window_plans;      // the mask's columns, then the background's (each on a cache line)
   kernels::ResampleMaskJob mask_resample;  // the mask plan's job with this worker's scratch
   bool planned = false;
 
@@ -250,12 +251,12 @@ struct BlendScratch {
     job.up_cache = take(2 * (row_n + pad));
     job.bg_row = take(row_n + pad);
     job.fg_row = take(row_n + pad);
-    window_plans.resize(6 * size_t(W));
-    job.up_window_plan = window_plans.data() + 3 * size_t(W);
+    int32_t* const plans = cache_line_scratch(window_plans, 2 * kernels::window_plan_ints(W));
+    job.up_window_plan = plans + kernels::window_plan_ints(W);
     job.up_window_planned = planned;
     if (job.mask_resample != nullptr) {
       mask_resample = *job.mask_resample;
-      mask_resample.window_plan = window_plans.data();
+      mask_resample.window_plan = plans;
       mask_resample.window_planned = planned;
       job.mask_resample = &mask_resample;
     }

@@ -7,6 +7,7 @@
 
 #include "cache_line_scratch.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/window_gather.inl"  // window_plan_ints
 #include "mask_resample_plan.hpp"
 #include "flush_denormals.hpp"
 #include "parallel/chunks.hpp"
@@ -100,12 +101,13 @@ void plan_mask_resample(const PlaneView<float>& mask, const MaskResize& options,
   const std::array<double, 14> key{map[0], map[2], map[4], map[5], content_x0, content_y0, content_x1, content_y1,
                                 double(W), double(H), double(mask.width), double(mask.height),
                                 double(mask.col_stride), double(border == Border::zero)};
-  plan.ints.resize(2 * size_t(W) + 2 * size_t(H));
-  plan.floats.resize(2 * size_t(W) + 2 * size_t(H));
-  int32_t* ints = plan.ints.data();
-  float* floats = plan.floats.data();
-  int32_t *col_off0 = ints, *col_off1 = ints + W, *row0 = ints + 2 * W, *row1 = row0 + H;
-  float *col_w0 = floats, *col_w1 = floats + W, *row_w0 = floats + 2 * W, *row_w1 = row_w0 + H;
+  // Each table on a cache line: the kernels load a vector of column taps and weights per
+  // vector of outputs, and a load across two lines costs two.
+  const size_t columns = cache_line_row<float>(W), rows = cache_line_row<float>(H);
+  int32_t* ints = cache_line_scratch(plan.ints, 2 * columns + 2 * rows);
+  float* floats = cache_line_scratch(plan.floats, 2 * columns + 2 * rows);
+  int32_t *col_off0 = ints, *col_off1 = ints + columns, *row0 = ints + 2 * columns, *row1 = row0 + rows;
+  float *col_w0 = floats, *col_w1 = floats + columns, *row_w0 = floats + 2 * columns, *row_w1 = row_w0 + rows;
   if (!plan.has_tables || key != plan.tables_key) {
     for (int j = 0; j < W; ++j) {
       int32_t i0, i1;
@@ -134,7 +136,8 @@ void run_mask_resample(const MaskResamplePlan& plan, int threads) {
   struct WorkerScratch {
     std::vector<float> cache;         // the separable path's two horizontally interpolated rows
     float* cache_rows = nullptr;      // their first, on a cache line
-    std::vector<int32_t> window_plan;  // its column plan, made on the worker's first chunk
+    std::vector<int32_t> window_plan_storage;
+    int32_t* window_plan = nullptr;  // its column plan (on a cache line), made on the worker's first chunk
     bool planned = false;
   };
   thread_local std::array<WorkerScratch, parallel::kMaxWorkers> caller_scratch;
@@ -145,7 +148,7 @@ void run_mask_resample(const MaskResamplePlan& plan, int threads) {
   if (plan.separable) {
     for (int k = 0; k < split.workers; ++k) {
       scratch[k].cache_rows = cache_line_scratch(scratch[k].cache, 2 * cache_row_stride);
-      scratch[k].window_plan.resize(3 * size_t(job.width));
+      scratch[k].window_plan = cache_line_scratch(scratch[k].window_plan_storage, kernels::window_plan_ints(job.width));
       scratch[k].planned = false;
     }
   }
@@ -160,7 +163,7 @@ void run_mask_resample(const MaskResamplePlan& plan, int threads) {
       WorkerScratch& w = scratch[worker];
       part.cache = w.cache_rows;
       part.cache_row_stride = static_cast<int64_t>(cache_row_stride);
-      part.window_plan = w.window_plan.data();
+      part.window_plan = w.window_plan;
       part.window_planned = w.planned;
       table.resample_mask_separable(part);
       w.planned = true;

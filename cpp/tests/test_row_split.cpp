@@ -39,6 +39,7 @@ void expect_split_equals_one_thread(const std::string& what, size_t bytes, Run r
 }
 
 const Size kFrame{1031, 547};  // 564k pixels: two workers
+const Size kBandFrame{1024, 560};  // float masks a whole number of vectors wide go by bands
 
 }  // namespace
 
@@ -58,16 +59,18 @@ TEST(resize_mask_split_rows_match_one_thread) {
   const OwnedMask strided = random_mask(144, 256, 2, 12, -1.0f);
   const Transform letterboxed = letterbox_transform(kFrame, {256, 256}, true, Sampling::opencv);
   const Transform rotated = roi_transform(Rect{500, 260, 600, 520, 0.4}, kFrame, {256, 256}, true);
+  const Transform band_letterboxed = letterbox_transform(kBandFrame, {256, 256}, true, Sampling::opencv);
   for (const OwnedMask* m : {&mask, &strided}) {
-    for (const Transform* t : {static_cast<const Transform*>(nullptr), &letterboxed, &rotated}) {
+    for (const Transform* t : {static_cast<const Transform*>(nullptr), &letterboxed, &rotated, &band_letterboxed}) {
       if (m == &strided && t != nullptr) continue;  // transforms are for the 256x256 tensor
+      const Size frame = t == &band_letterboxed ? kBandFrame : kFrame;
       for (bool thresholded : {false, true}) {
         MaskResize options;
-        options.size = kFrame;
+        options.size = frame;
         options.transform = t;
         options.border = t == &rotated ? Border::zero : Border::replicate;
         if (thresholded) options.threshold = 0.1f;
-        const size_t bytes = size_t(kFrame.width) * kFrame.height * (thresholded ? 1 : 4);
+        const size_t bytes = size_t(frame.width) * frame.height * (thresholded ? 1 : 4);
         expect_split_equals_one_thread("resize_mask", bytes, [&](uint8_t* out, int threads) {
           resize_mask(m->view, options, out, threads);
         });

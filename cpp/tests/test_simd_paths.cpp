@@ -107,9 +107,46 @@ TEST(resize_mask_unaligned_outputs_match_scalar) {
       std::vector<float> storage((bytes + 128) / 4);
       expect_all_paths_equal("resize_mask unaligned", bytes, [&](uint8_t* dst) {
         uint8_t* shifted = reinterpret_cast<uint8_t*>(storage.data()) + shift;
+        std::memset(shifted, 0xAB, bytes);  // what an earlier path left there must not pass
         resize_mask(mask.view, options, shifted);
         std::memcpy(dst, shifted, bytes);
       });
+    }
+  }
+}
+
+TEST(resize_mask_bands_match_scalar) {
+  // Float outputs a whole number of vectors wide go by bands of rows that share their source
+  // rows (8 and 16 lanes), columns planned in the rows' alignment phase: the buffer at every
+  // offset from a vector boundary; bands of one row (downscale), two or three, five, and more
+  // than the band limit (12x); one-row outputs narrower than a vector or not a whole number.
+  struct Case {
+    Size mask, out;
+  };
+  const Case cases[] = {{{40, 30}, {16, 12}}, {{40, 30}, {64, 75}},  {{26, 20}, {128, 100}}, {{12, 6}, {144, 72}},
+                        {{40, 30}, {264, 31}}, {{7, 1}, {8, 1}},    {{9, 3}, {12, 1}},      {{40, 30}, {40, 1}}};
+  uint32_t seed = 500;
+  for (const Case& c : cases) {
+    const OwnedMask mask = random_mask(c.mask.width, c.mask.height, 1 + seed % 2, seed, -1.0f);
+    ++seed;
+    const Transform letterboxed = letterbox_transform(c.out, c.mask, true, Sampling::opencv);
+    for (const Transform* t : {static_cast<const Transform*>(nullptr), &letterboxed}) {
+      for (Border border : {Border::zero, Border::replicate}) {
+        MaskResize options;
+        options.size = c.out;
+        options.transform = t;
+        options.border = border;
+        const size_t bytes = size_t(c.out.width) * c.out.height * 4;
+        std::vector<float> storage((bytes + 128) / 4);
+        for (size_t shift = 0; shift < 64; shift += 4) {
+          expect_all_paths_equal("resize_mask bands", bytes, [&](uint8_t* dst) {
+            uint8_t* shifted = reinterpret_cast<uint8_t*>(storage.data()) + shift;
+            std::memset(shifted, 0xAB, bytes);  // what an earlier path left there must not pass
+            resize_mask(mask.view, options, shifted);
+            std::memcpy(dst, shifted, bytes);
+          });
+        }
+      }
     }
   }
 }
@@ -207,32 +244,33 @@ TEST(fused_segmentation_smoothing_equals_resize_then_smoothing) {
   // A low-resolution mask resized through a letterbox or a rotated ROI and smoothed in the same
   // pass gives exactly resize_mask followed by segmentation_smoothing, on every path.
   const OwnedMask small = random_mask(40, 36, 1, 401, -0.2f);
-  const Size frame{97, 61};
-  const OwnedMask previous = random_mask(frame.width, frame.height, 1, 402);  // rows padded by one element
-  const PlaneView<float>& prev = previous.view;
-  const Transform letterboxed = letterbox_transform(frame, {40, 36}, true, Sampling::opencv);
-  const Transform rotated = roi_transform(Rect{50, 30, 70, 60, 0.4}, frame, {40, 36}, true);
-  const size_t bytes = size_t(frame.width) * frame.height * 4;
-  for (const Transform* t : {&letterboxed, &rotated, static_cast<const Transform*>(nullptr)}) {
-    for (Border border : {Border::zero, Border::replicate}) {
-      MaskResize options;
-      options.size = frame;
-      options.transform = t;
-      options.border = border;
-      std::vector<float> resized(size_t(frame.width) * frame.height), separate(resized.size());
-      force_isa(Isa::scalar);
-      resize_mask(small.view, options, resized.data());
-      segmentation_smoothing(prev, PlaneView<float>{resized.data(), frame.width, frame.height, frame.width, 1}, 0.7f,
-                             separate.data());
-      unforce_isa();
-      for (Isa isa : supported_isas()) {
-        force_isa(isa);
-        std::vector<float> fused(resized.size(), -7.0f);
-        segmentation_smoothing(prev, small.view, options, 0.7f, fused.data());
-        CHECK_MSG(std::memcmp(fused.data(), separate.data(), bytes) == 0,
-                  std::string("fused smoothing on ") + isa_name(isa));
+  for (const Size frame : {Size{97, 61}, Size{96, 61}}) {  // by rows; by bands (8 and 16 lanes)
+    const OwnedMask previous = random_mask(frame.width, frame.height, 1, 402);  // rows padded by one element
+    const PlaneView<float>& prev = previous.view;
+    const Transform letterboxed = letterbox_transform(frame, {40, 36}, true, Sampling::opencv);
+    const Transform rotated = roi_transform(Rect{50, 30, 70, 60, 0.4}, frame, {40, 36}, true);
+    const size_t bytes = size_t(frame.width) * frame.height * 4;
+    for (const Transform* t : {&letterboxed, &rotated, static_cast<const Transform*>(nullptr)}) {
+      for (Border border : {Border::zero, Border::replicate}) {
+        MaskResize options;
+        options.size = frame;
+        options.transform = t;
+        options.border = border;
+        std::vector<float> resized(size_t(frame.width) * frame.height), separate(resized.size());
+        force_isa(Isa::scalar);
+        resize_mask(small.view, options, resized.data());
+        segmentation_smoothing(prev, PlaneView<float>{resized.data(), frame.width, frame.height, frame.width, 1}, 0.7f,
+                               separate.data());
+        unforce_isa();
+        for (Isa isa : supported_isas()) {
+          force_isa(isa);
+          std::vector<float> fused(resized.size(), -7.0f);
+          segmentation_smoothing(prev, small.view, options, 0.7f, fused.data());
+          CHECK_MSG(std::memcmp(fused.data(), separate.data(), bytes) == 0,
+                    std::string("fused smoothing on ") + isa_name(isa));
+        }
+        unforce_isa();
       }
-      unforce_isa();
     }
   }
 }

@@ -157,7 +157,7 @@ void blend(const BlendJob& job) {
   const WindowPlan mask_plan = job.mask_resample != nullptr ? plan_columns<V>(*job.mask_resample) : WindowPlan{};
   WindowPlan up_plan{};
   if (job.background == BackgroundKind::upsampled && job.up.rows == nullptr) {
-    up_plan = {job.up_window_plan, job.up_window_plan + width, job.up_window_plan + 2 * width};
+    up_plan = window_plan_in(job.up_window_plan, width);
     if (!job.up_window_planned)
       plan_windows<V>(job.up.off0, job.up.off1, width - width % V::kLanes, job.up.low_w, up_plan);
   }
@@ -219,7 +219,7 @@ void blend(const BlendJob& job) {
 template <class V>
 void upsample_background_rows(const BlendJob& job, int16_t* rows) {
   const int width = job.fg.width, n = width * job.fg.channels, low_h = job.up.low_plane / job.up.low_w;
-  const WindowPlan plan{job.up_window_plan, job.up_window_plan + width, job.up_window_plan + 2 * width};
+  const WindowPlan plan = window_plan_in(job.up_window_plan, width);
   plan_windows<V>(job.up.off0, job.up.off1, width - width % V::kLanes, job.up.low_w, plan);
   for (int r = 0; r < low_h; ++r) upsample_low_row<V>(job, plan, r, rows + int64_t{r} * n);
 }

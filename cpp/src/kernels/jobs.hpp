@@ -47,7 +47,7 @@ struct ResampleMaskJob {
   const float* row_w1;
   float* cache;              // two rows of scratch, cache_row_stride floats apart
   int64_t cache_row_stride;  // at least width (whole cache lines: both rows start on one)
-  int32_t* window_plan;  // 3 * width ints of scratch
+  int32_t* window_plan;  // window_plan_ints(width) ints of scratch, from a cache line
   bool window_planned;   // window_plan already holds this job's column plan (a worker's later chunks)
   // affine
   AffineMap map;
@@ -140,7 +140,7 @@ struct BlendJob {
   ImageView bg;
   const int32_t* bg_elem_off;  // null when contiguous
   UpsampledBackground up;   // BackgroundKind::upsampled
-  int32_t* up_window_plan;  // scratch, 3 * W
+  int32_t* up_window_plan;  // scratch, window_plan_ints(W), from a cache line
   bool up_window_planned;   // up_window_plan already holds the plan (a worker's later chunks)
   float* up_planes;     // scratch, channels * W floats
   float* up_float_row;  // scratch, W * channels floats

@@ -19,6 +19,15 @@ struct WindowPlan {
   int32_t* tap1;   // count
 };
 
+// A plan of up to `count` outputs in scratch of window_plan_ints(count) ints: its three arrays
+// start on cache lines when the scratch does, so each vector load of taps reads one line.
+constexpr int64_t window_plan_stride(int count) { return (int64_t{count} + 15) / 16 * 16; }
+constexpr int64_t window_plan_ints(int count) { return 3 * window_plan_stride(count); }
+inline WindowPlan window_plan_in(int32_t* scratch, int count) {
+  const int64_t stride = window_plan_stride(count);
+  return {scratch, scratch + stride, scratch + 2 * stride};
+}
+
 // Plans outputs [0, count) (a multiple of kLanes) with taps at off0/off1 in rows of
 // `row_elements` readable floats.
 template <class V>
@@ -50,6 +59,27 @@ template <class V>
   } else {
     a = V::gather_f32(row, i0);
     b = V::gather_f32(row, i1);
+  }
+}
+
+// The same taps from two rows (a band's two source rows), sharing the plan's loads.
+template <class V>
+[[gnu::always_inline]] inline void planned_tap_pairs(const float* row_a, const float* row_b, const WindowPlan& plan,
+                                                     int k, typename V::F& a0, typename V::F& a1, typename V::F& b0,
+                                                     typename V::F& b1) {
+  const int32_t start = plan.start[k / V::kLanes];
+  const auto i0 = V::loadi(plan.tap0 + k), i1 = V::loadi(plan.tap1 + k);
+  if (start >= 0) {
+    const auto window_a = V::load(row_a + start), window_b = V::load(row_b + start);
+    a0 = V::permute(window_a, i0);
+    a1 = V::permute(window_a, i1);
+    b0 = V::permute(window_b, i0);
+    b1 = V::permute(window_b, i1);
+  } else {
+    a0 = V::gather_f32(row_a, i0);
+    a1 = V::gather_f32(row_a, i1);
+    b0 = V::gather_f32(row_b, i0);
+    b1 = V::gather_f32(row_b, i1);
   }
 }
 

@@ -33,7 +33,7 @@ struct UpsampleThresholdJob {
   const int8_t* block_class = nullptr;  // [src.height][blocks]
   // The worker's scratch, kept across the chunks it runs in one call:
   float* cache = nullptr;               // 2 * width floats: source rows r % 2, horizontally interpolated
-  int32_t* plan = nullptr;              // 3 * width ints: the column plan
+  int32_t* plan = nullptr;              // window_plan_ints(width) ints from a cache line: the column plan
   int32_t* cache_row = nullptr;         // [2][blocks]: the source row each slot holds there, -1 if none
   bool scratch_ready = false;           // plan and cache hold what an earlier chunk left there
   float threshold = 0.0f;

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "edgevision/sam2.hpp"
+#include "cache_line_scratch.hpp"
+#include "kernels/window_gather.inl"  // window_plan_ints
 #include "parallel/chunks.hpp"
 #include "sam2/kernel_table.hpp"
 
@@ -76,7 +78,8 @@ struct Geometry {
 // What one worker keeps across the chunks it runs in a call.
 struct WorkerScratch {
   std::vector<float> cache;      // 2 W
-  std::vector<int32_t> ints;     // the column plan (3 W), cache tags (2 B)
+  std::vector<int32_t> ints;     // the column plan (on a cache line), cache tags (2 B)
+  int32_t* plan = nullptr;
   std::vector<int8_t> classes;   // [source row][block]
   std::vector<uint8_t> classified;  // per source row
   std::vector<uint8_t> flags;    // classify_row's per-element flags
@@ -162,7 +165,7 @@ void sam2_upsample_threshold(const PlaneView<float>& logits, Size size, float th
   for (int k = 0; k < workers; ++k) {
     WorkerScratch& w = scratch.workers[k];
     w.cache.resize(2 * size_t(W));
-    w.ints.resize(3 * size_t(W) + 2 * size_t(B));
+    w.plan = cache_line_scratch(w.ints, kernels::window_plan_ints(W) + 2 * size_t(B));
     w.classes.resize(size_t(logits.height) * B);
     w.classified.assign(size_t(logits.height), 0);
     w.flags.assign(2 * (size_t(logits.width) + 8), 0);
@@ -186,8 +189,8 @@ void sam2_upsample_threshold(const PlaneView<float>& logits, Size size, float th
     part.row_end = static_cast<int>(end);
     part.block_class = w.classes.data();
     part.cache = w.cache.data();
-    part.plan = w.ints.data();
-    part.cache_row = w.ints.data() + 3 * W;
+    part.plan = w.plan;
+    part.cache_row = w.plan + kernels::window_plan_ints(W);
     part.scratch_ready = w.ready;
     table.upsample_threshold(part);
     w.ready = true;

@@ -36,6 +36,17 @@ struct Avx512Ops {
   static F to_float(I a) { return _mm512_cvtepi32_ps(a); }
   static I round_to_int(F a) { return _mm512_cvtps_epi32(a); }
 
+  // 1 where v > t (NaN: 0), as bytes: 16 of them, or 64 from four consecutive vectors.
+  static void store_gt_u8(uint8_t* dst, F v, F t) {
+    const __mmask16 above = _mm512_cmp_ps_mask(v, t, _CMP_GT_OQ);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_maskz_mov_epi8(above, _mm_set1_epi8(1)));
+  }
+  static void store_gt_u8_x4(uint8_t* dst, F v0, F v1, F v2, F v3, F t) {
+    const auto above = [t](F v, int shift) { return uint64_t{_mm512_cmp_ps_mask(v, t, _CMP_GT_OQ)} << shift; };
+    const __mmask64 bytes = above(v0, 0) | above(v1, 16) | above(v2, 32) | above(v3, 48);
+    _mm512_storeu_si512(dst, _mm512_maskz_mov_epi8(bytes, _mm512_set1_epi8(1)));
+  }
+
   static I loadi(const int32_t* p) { return _mm512_loadu_si512(p); }
   static void storei(int32_t* p, I v) { _mm512_storeu_si512(p, v); }
   static I seti(int32_t v) { return _mm512_set1_epi32(v); }
