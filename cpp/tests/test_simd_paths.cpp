@@ -117,9 +117,9 @@ TEST(resize_mask_unaligned_outputs_match_scalar) {
 
 TEST(resize_mask_bands_match_scalar) {
   // Float outputs a whole number of vectors wide go by bands of rows that share their source
-  // rows (8 and 16 lanes), columns planned in the rows' alignment phase: the buffer at every
-  // offset from a vector boundary; bands of one row (downscale), two or three, five, and more
-  // than the band limit (12x); one-row outputs narrower than a vector or not a whole number.
+  // rows (8 and 16 lanes), columns planned in the rows' alignment phase and the lines that rows
+  // share stored whole: the buffer at every offset from a vector boundary; bands of one row
+  // (downscale), two or three, five, and more than the band limit (12x); one-row outputs.
   struct Case {
     Size mask, out;
   };

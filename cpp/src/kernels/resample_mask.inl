@@ -109,15 +109,54 @@ int output_row_head(const ResampleMaskJob& job, int i) {
              : elements_before_alignment(static_cast<const float*>(job.out) + row, kVectorBytes, job.width);
 }
 
+// Where rows do not start on a vector boundary, the last columns of row r (its tail) and the
+// first of row r + 1 (its head) share one vector-aligned line: it is stored whole, as one vector
+// spliced from both rows (tail_lanes lanes of row r, then row r + 1), when the band that holds
+// row r + 1 starts. Only a job's first head and last tail are masked stores of their own lanes.
+// Stored as two unaligned vectors per row instead, the edges cost 7 us on a 1280x720 output
+// (half-written lines, each straddling store touching two). Lane l of the head vector holds
+// column l - tail_lanes, of the tail vector column width - tail_lanes + l (clamped into the row
+// in the lanes a row does not own); their taps and weights are gathered here once per job.
+template <class V>
+struct RowEdges {
+  alignas(64) int32_t off0[2 * V::kLanes], off1[2 * V::kLanes];
+  alignas(64) int32_t tap0[2 * V::kLanes], tap1[2 * V::kLanes];
+  alignas(64) float w0[2 * V::kLanes], w1[2 * V::kLanes];  // head lanes, then tail lanes
+  int32_t start[2];
+  int tail_lanes;  // 0 for rows on vector boundaries; the head's lanes are kLanes - tail_lanes
+
+  RowEdges(const ResampleMaskJob& job, int phase, int vector_end) : tail_lanes(phase == 0 ? 0 : V::kLanes - phase) {
+    for (int l = 0; l < V::kLanes; ++l) {
+      const int head = std::max(0, l - tail_lanes), tail = std::min(job.width - 1, vector_end + l);
+      off0[l] = job.col_off0[head], off1[l] = job.col_off1[head], w0[l] = job.col_w0[head], w1[l] = job.col_w1[head];
+      const int k = V::kLanes + l;
+      off0[k] = job.col_off0[tail], off1[k] = job.col_off1[tail], w0[k] = job.col_w0[tail], w1[k] = job.col_w1[tail];
+    }
+    plan_windows<V>(off0, off1, 2 * V::kLanes, (job.src.width - 1) * job.src.col_stride + 1, plan());
+  }
+  WindowPlan plan() { return {start, tap0, tap1}; }
+};
+
+// Both source rows' horizontal taps at the columns `plan` gives for outputs k .. k + kLanes.
+template <class V>
+[[gnu::always_inline]] inline void horizontal_pair(const float* top, const float* bottom, const WindowPlan& plan,
+                                                   int k, const float* w0, const float* w1, typename V::F& upper,
+                                                   typename V::F& lower) {
+  typename V::F a0, a1, b0, b1;
+  planned_tap_pairs<V>(top, bottom, plan, k, a0, a1, b0, b1);
+  const auto c0 = V::load(w0), c1 = V::load(w1);
+  upper = V::add(V::mul(a0, c0), V::mul(a1, c1));
+  lower = V::add(V::mul(b0, c0), V::mul(b1, c1));
+}
+
 // Output rows [first, end) that share their two source rows (a band of an upsampling), as
 // floats: per group of columns both rows' horizontal taps are computed in registers and blended
 // into every row of the band. Nothing but the output is stored: on outputs larger than L2 the
 // output's line transfers bound the kernel, and scratch stores in the same store buffer slow
 // them. Same values as the row-cached path (the same operations per element).
 template <class V>
-void resample_band(const ResampleMaskJob& job, const WindowPlan& plan, int phase, int vector_end, int first,
-                   int end) {
-  using S = simd::ScalarOps;
+void resample_band(const ResampleMaskJob& job, const WindowPlan& plan, RowEdges<V>& edges, int phase,
+                   int vector_end, int first, int end) {
   using F = typename V::F;
   constexpr int kGroup = 4;  // columns per group: kGroup vectors, in registers for both rows
   const int width = job.width, rows = end - first;
@@ -125,63 +164,58 @@ void resample_band(const ResampleMaskJob& job, const WindowPlan& plan, int phase
   const float* bottom = job.src.data + int64_t{job.row1[first]} * job.src.row_stride;
   // Locals, not job fields: the stores through `out` could alias the job and its tables.
   float* const out = static_cast<float*>(job.out) + int64_t{first} * width;
-  const float* const w0 = job.col_w0;
-  const float* const w1 = job.col_w1;
   const float* const row_w0 = job.row_w0 + first;
   const float* const row_w1 = job.row_w1 + first;
-  const WindowPlan local_plan = plan;
-  auto scalar_columns = [&](int begin, int stop) {
-    for (int j = begin; j < stop; ++j) {
-      float a0, a1, b0, b1;
-      gather_tap_pair<S>(top, job.col_off0 + j, job.col_off1 + j, a0, a1);
-      gather_tap_pair<S>(bottom, job.col_off0 + j, job.col_off1 + j, b0, b1);
-      const float upper = S::add(S::mul(a0, w0[j]), S::mul(a1, w1[j]));
-      const float lower = S::add(S::mul(b0, w0[j]), S::mul(b1, w1[j]));
-      for (int r = 0; r < rows; ++r)
-        out[int64_t{r} * width + j] = S::add(S::mul(upper, row_w0[r]), S::mul(lower, row_w1[r]));
+  const auto blend = [](F upper, F lower, F w0, F w1) { return V::add(V::mul(upper, w0), V::mul(lower, w1)); };
+
+  if (edges.tail_lanes > 0) {  // the heads of the band's rows, spliced with the rows before
+    const WindowPlan edge_plan = edges.plan();
+    const int t = edges.tail_lanes;
+    F head_upper, head_lower, tail_upper, tail_lower;
+    horizontal_pair<V>(top, bottom, edge_plan, 0, edges.w0, edges.w1, head_upper, head_lower);
+    horizontal_pair<V>(top, bottom, edge_plan, V::kLanes, edges.w0 + V::kLanes, edges.w1 + V::kLanes, tail_upper,
+                       tail_lower);
+    for (int r = 0; r < rows; ++r) {
+      float* line = out + int64_t{r} * width - t;
+      const F w0 = V::set1(row_w0[r]), w1 = V::set1(row_w1[r]);
+      if (first + r == job.row_begin) {
+        V::store_lanes(line, blend(head_upper, head_lower, w0, w1), t, V::kLanes);
+        continue;
+      }
+      F upper = tail_upper, lower = tail_lower;  // the row before: in this band, or the last of the one before
+      if (r == 0) {
+        const float* before_top = job.src.data + int64_t{job.row0[first - 1]} * job.src.row_stride;
+        const float* before_bottom = job.src.data + int64_t{job.row1[first - 1]} * job.src.row_stride;
+        horizontal_pair<V>(before_top, before_bottom, edge_plan, V::kLanes, edges.w0 + V::kLanes,
+                           edges.w1 + V::kLanes, upper, lower);
+      }
+      const F before_w0 = V::set1(job.row_w0[first + r - 1]), before_w1 = V::set1(job.row_w1[first + r - 1]);
+      V::store(line, V::splice(blend(upper, lower, before_w0, before_w1), blend(head_upper, head_lower, w0, w1), t));
     }
-  };
-  auto vector_columns = [&](auto group, int j) {
+    if (end == job.row_end) {
+      const F w0 = V::set1(row_w0[rows - 1]), w1 = V::set1(row_w1[rows - 1]);
+      V::store_lanes(out + int64_t{rows - 1} * width + vector_end, blend(tail_upper, tail_lower, w0, w1), 0, t);
+    }
+  }
+
+  const WindowPlan local_plan = plan;
+  const auto vector_columns = [&](auto group, int j) {
     constexpr int n = decltype(group)::value;
     F upper[n], lower[n];
     for (int c = 0; c < n; ++c) {
       const int k = j + c * V::kLanes;
-      F a0, a1, b0, b1;
-      planned_tap_pairs<V>(top, bottom, local_plan, k - phase, a0, a1, b0, b1);
-      const F c0 = V::load(w0 + k), c1 = V::load(w1 + k);
-      upper[c] = V::add(V::mul(a0, c0), V::mul(a1, c1));
-      lower[c] = V::add(V::mul(b0, c0), V::mul(b1, c1));
+      horizontal_pair<V>(top, bottom, local_plan, k - phase, job.col_w0 + k, job.col_w1 + k, upper[c], lower[c]);
     }
     for (int r = 0; r < rows; ++r) {
-      const F r0 = V::set1(row_w0[r]), r1 = V::set1(row_w1[r]);
+      const F w0 = V::set1(row_w0[r]), w1 = V::set1(row_w1[r]);
       float* dst = out + int64_t{r} * width + j;
-      for (int c = 0; c < n; ++c) V::store(dst + c * V::kLanes, V::add(V::mul(upper[c], r0), V::mul(lower[c], r1)));
+      for (int c = 0; c < n; ++c) V::store(dst + c * V::kLanes, blend(upper[c], lower[c], w0, w1));
     }
   };
-  // The columns before the first aligned vector and after the last: one unaligned vector each
-  // (overlapping the aligned ones with the same values), as a few scalar stores per row would
-  // take store buffer entries from the output's lines.
-  auto edge_vector = [&](int j) {
-    F a0, a1, b0, b1;
-    gather_tap_pair<V>(top, job.col_off0 + j, job.col_off1 + j, a0, a1);
-    gather_tap_pair<V>(bottom, job.col_off0 + j, job.col_off1 + j, b0, b1);
-    const F c0 = V::load(w0 + j), c1 = V::load(w1 + j);
-    const F upper = V::add(V::mul(a0, c0), V::mul(a1, c1)), lower = V::add(V::mul(b0, c0), V::mul(b1, c1));
-    for (int r = 0; r < rows; ++r) {
-      const F r0 = V::set1(row_w0[r]), r1 = V::set1(row_w1[r]);
-      V::store(out + int64_t{r} * width + j, V::add(V::mul(upper, r0), V::mul(lower, r1)));
-    }
-  };
-  if (width < V::kLanes) {
-    scalar_columns(0, width);
-    return;
-  }
-  if (phase > 0) edge_vector(0);
   int j = phase;
   for (; j + kGroup * V::kLanes <= vector_end; j += kGroup * V::kLanes)
     vector_columns(std::integral_constant<int, kGroup>{}, j);
   for (; j < vector_end; j += V::kLanes) vector_columns(std::integral_constant<int, 1>{}, j);
-  if (vector_end < width) edge_vector(width - V::kLanes);
 }
 
 // Float output whose rows all start at the same vector alignment: bands of rows sharing their
@@ -193,12 +227,16 @@ void resample_mask_bands(const ResampleMaskJob& job) {
   const int phase = output_row_head<V>(job, job.row_begin);
   const int vector_end = job.width - (job.width - phase) % V::kLanes;
   const WindowPlan plan = plan_columns<V>(job, phase);
+  RowEdges<V> edges(job, phase, vector_end);
+  int smoothed = job.row_begin;
   for (int i = job.row_begin; i < job.row_end;) {
     int end = i + 1;
     while (end < job.row_end && end - i < kMaxBandRows && job.row0[end] == job.row0[i] && job.row1[end] == job.row1[i])
       ++end;
-    resample_band<V>(job, plan, phase, vector_end, i, end);
-    for (int r = i; r < end; ++r) smooth_output_row<V>(job, r);
+    resample_band<V>(job, plan, edges, phase, vector_end, i, end);
+    // A band's last row is whole once the next band has stored its tail.
+    const int whole = end == job.row_end || edges.tail_lanes == 0 ? end : end - 1;
+    for (; smoothed < whole; ++smoothed) smooth_output_row<V>(job, smoothed);
     i = end;
   }
 }
@@ -234,7 +272,7 @@ void resample_mask_rows(const ResampleMaskJob& job) {
 template <class V>
 void resample_mask_separable(const ResampleMaskJob& job) {
   if constexpr (V::kLanes >= 8) {
-    if (!job.thresholded && (job.width % V::kLanes == 0 || job.row_end - job.row_begin == 1)) {
+    if (!job.thresholded && job.width % V::kLanes == 0) {
       resample_mask_bands<V>(job);
       return;
     }

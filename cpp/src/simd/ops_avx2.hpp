@@ -18,6 +18,18 @@ struct Avx2Ops {
 
   static F load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+  // Lanes [0, count) of a, the rest of b.
+  static F splice(F a, F b, int count) {
+    const __m256i below = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(below));
+  }
+  // Lanes [first, end) of v to p + first .. p + end; the others are neither written nor read.
+  static void store_lanes(float* p, F v, int first, int end) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i inside = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(first), lane),
+                                               _mm256_cmpgt_epi32(_mm256_set1_epi32(end), lane));
+    _mm256_maskstore_ps(p, inside, v);
+  }
   static F set1(float v) { return _mm256_set1_ps(v); }
   static F iota() { return _mm256_setr_ps(0.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f); }
   static F add(F a, F b) { return _mm256_add_ps(a, b); }

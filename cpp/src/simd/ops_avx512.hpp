@@ -22,6 +22,12 @@ struct Avx512Ops {
 
   static F load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
+  // Lanes [first, end) of v to p + first .. p + end; the others are neither written nor read.
+  static void store_lanes(float* p, F v, int first, int end) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>(((1u << end) - 1) & ~((1u << first) - 1)), v);
+  }
+  // Lanes [0, count) of a, the rest of b.
+  static F splice(F a, F b, int count) { return _mm512_mask_blend_ps(static_cast<__mmask16>((1u << count) - 1), b, a); }
   static F set1(float v) { return _mm512_set1_ps(v); }
   static F iota() {
     return _mm512_setr_ps(0.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f, 8.f, 9.f, 10.f, 11.f, 12.f, 13.f, 14.f, 15.f);
