@@ -176,10 +176,10 @@ void resample_band(const ResampleMaskJob& job, const WindowPlan& plan, RowEdges<
     horizontal_pair<V>(top, bottom, edge_plan, V::kLanes, edges.w0 + V::kLanes, edges.w1 + V::kLanes, tail_upper,
                        tail_lower);
     for (int r = 0; r < rows; ++r) {
-      float* line = out + int64_t{r} * width - t;
+      float* row = out + int64_t{r} * width;
       const F w0 = V::set1(row_w0[r]), w1 = V::set1(row_w1[r]);
       if (first + r == job.row_begin) {
-        V::store_lanes(line, blend(head_upper, head_lower, w0, w1), t, V::kLanes);
+        V::store_lanes(row, blend(head_upper, head_lower, w0, w1), t, V::kLanes - t);
         continue;
       }
       F upper = tail_upper, lower = tail_lower;  // the row before: in this band, or the last of the one before
@@ -190,7 +190,7 @@ void resample_band(const ResampleMaskJob& job, const WindowPlan& plan, RowEdges<
                            edges.w1 + V::kLanes, upper, lower);
       }
       const F before_w0 = V::set1(job.row_w0[first + r - 1]), before_w1 = V::set1(job.row_w1[first + r - 1]);
-      V::store(line, V::splice(blend(upper, lower, before_w0, before_w1), blend(head_upper, head_lower, w0, w1), t));
+      V::store(row - t, V::splice(blend(upper, lower, before_w0, before_w1), blend(head_upper, head_lower, w0, w1), t));
     }
     if (end == job.row_end) {
       const F w0 = V::set1(row_w0[rows - 1]), w1 = V::set1(row_w1[rows - 1]);

@@ -23,12 +23,14 @@ struct Avx2Ops {
     const __m256i below = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(below));
   }
-  // Lanes [first, end) of v to p + first .. p + end; the others are neither written nor read.
-  static void store_lanes(float* p, F v, int first, int end) {
+  // Lanes [first, first + count) of v to dst[0 .. count); nothing else is written or read. The
+  // vector's own start (dst - first) may lie outside the array: an address, not a pointer.
+  static void store_lanes(float* dst, F v, int first, int count) {
+    const auto start = reinterpret_cast<float*>(reinterpret_cast<uintptr_t>(dst) - uintptr_t(first) * sizeof(float));
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i inside = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(first), lane),
-                                               _mm256_cmpgt_epi32(_mm256_set1_epi32(end), lane));
-    _mm256_maskstore_ps(p, inside, v);
+                                               _mm256_cmpgt_epi32(_mm256_set1_epi32(first + count), lane));
+    _mm256_maskstore_ps(start, inside, v);
   }
   static F set1(float v) { return _mm256_set1_ps(v); }
   static F iota() { return _mm256_setr_ps(0.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f); }

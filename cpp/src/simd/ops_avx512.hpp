@@ -22,9 +22,11 @@ struct Avx512Ops {
 
   static F load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
-  // Lanes [first, end) of v to p + first .. p + end; the others are neither written nor read.
-  static void store_lanes(float* p, F v, int first, int end) {
-    _mm512_mask_storeu_ps(p, static_cast<__mmask16>(((1u << end) - 1) & ~((1u << first) - 1)), v);
+  // Lanes [first, first + count) of v to dst[0 .. count); nothing else is written or read. The
+  // vector's own start (dst - first) may lie outside the array: an address, not a pointer.
+  static void store_lanes(float* dst, F v, int first, int count) {
+    const auto start = reinterpret_cast<float*>(reinterpret_cast<uintptr_t>(dst) - uintptr_t(first) * sizeof(float));
+    _mm512_mask_storeu_ps(start, static_cast<__mmask16>(((1u << count) - 1) << first), v);
   }
   // Lanes [0, count) of a, the rest of b.
   static F splice(F a, F b, int count) { return _mm512_mask_blend_ps(static_cast<__mmask16>((1u << count) - 1), b, a); }
