@@ -31,6 +31,20 @@ void expect_all_paths_equal(const char* what, size_t bytes, Run run) {
   unforce_isa();
 }
 
+// resize_mask into a buffer `shift` bytes past its allocation's start (shifts 0-60 step 4 put it
+// at every float offset within a cache line) gives the scalar result on every path; the buffer
+// is refilled before each path, so what one left cannot pass for another's.
+void expect_shifted_resize_paths_equal(const char* what, const PlaneView<float>& mask, const MaskResize& options,
+                                       size_t bytes, size_t shift) {
+  std::vector<float> storage((bytes + 128) / 4);
+  expect_all_paths_equal(what, bytes, [&](uint8_t* dst) {
+    uint8_t* shifted = reinterpret_cast<uint8_t*>(storage.data()) + shift;
+    std::memset(shifted, 0xAB, bytes);
+    resize_mask(mask, options, shifted);
+    std::memcpy(dst, shifted, bytes);
+  });
+}
+
 const int kWidths[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 67};
 
 }  // namespace
@@ -104,13 +118,7 @@ TEST(resize_mask_unaligned_outputs_match_scalar) {
       options.transform = &letterboxed;
       if (thresholded) options.threshold = 0.2f;
       const size_t bytes = size_t(out.width) * out.height * element;
-      std::vector<float> storage((bytes + 128) / 4);
-      expect_all_paths_equal("resize_mask unaligned", bytes, [&](uint8_t* dst) {
-        uint8_t* shifted = reinterpret_cast<uint8_t*>(storage.data()) + shift;
-        std::memset(shifted, 0xAB, bytes);  // what an earlier path left there must not pass
-        resize_mask(mask.view, options, shifted);
-        std::memcpy(dst, shifted, bytes);
-      });
+      expect_shifted_resize_paths_equal("resize_mask unaligned", mask.view, options, bytes, shift);
     }
   }
 }
@@ -137,15 +145,8 @@ TEST(resize_mask_bands_match_scalar) {
         options.transform = t;
         options.border = border;
         const size_t bytes = size_t(c.out.width) * c.out.height * 4;
-        std::vector<float> storage((bytes + 128) / 4);
-        for (size_t shift = 0; shift < 64; shift += 4) {
-          expect_all_paths_equal("resize_mask bands", bytes, [&](uint8_t* dst) {
-            uint8_t* shifted = reinterpret_cast<uint8_t*>(storage.data()) + shift;
-            std::memset(shifted, 0xAB, bytes);  // what an earlier path left there must not pass
-            resize_mask(mask.view, options, shifted);
-            std::memcpy(dst, shifted, bytes);
-          });
-        }
+        for (size_t shift = 0; shift < 64; shift += 4)
+          expect_shifted_resize_paths_equal("resize_mask bands", mask.view, options, bytes, shift);
       }
     }
   }

@@ -54,7 +54,7 @@ WindowPlan plan_columns(const ResampleMaskJob& job, int phase = 0) {
   const WindowPlan plan = window_plan_in(job.window_plan, job.width);
   if (!job.window_planned)
     plan_windows<V>(job.col_off0 + phase, job.col_off1 + phase, (job.width - phase) - (job.width - phase) % V::kLanes,
-                    (job.src.width - 1) * job.src.col_stride + 1, plan);
+                    readable_row_floats(job.src), plan);
   return plan;
 }
 
@@ -132,7 +132,7 @@ struct RowEdges {
       const int k = V::kLanes + l;
       off0[k] = job.col_off0[tail], off1[k] = job.col_off1[tail], w0[k] = job.col_w0[tail], w1[k] = job.col_w1[tail];
     }
-    plan_windows<V>(off0, off1, 2 * V::kLanes, (job.src.width - 1) * job.src.col_stride + 1, plan());
+    plan_windows<V>(off0, off1, 2 * V::kLanes, readable_row_floats(job.src), plan());
   }
   WindowPlan plan() { return {start, tap0, tap1}; }
 };

@@ -8,6 +8,9 @@
 
 #include <cstdint>
 
+#include "cache_line_scratch.hpp"
+#include "edgevision/types.hpp"
+
 namespace edgevision::kernels {
 namespace {
 
@@ -21,11 +24,15 @@ struct WindowPlan {
 
 // A plan of up to `count` outputs in scratch of window_plan_ints(count) ints: its three arrays
 // start on cache lines when the scratch does, so each vector load of taps reads one line.
-constexpr int64_t window_plan_stride(int count) { return (int64_t{count} + 15) / 16 * 16; }
-constexpr int64_t window_plan_ints(int count) { return 3 * window_plan_stride(count); }
+constexpr int64_t window_plan_ints(int count) { return 3 * int64_t(cache_line_row<int32_t>(count)); }
 inline WindowPlan window_plan_in(int32_t* scratch, int count) {
-  const int64_t stride = window_plan_stride(count);
+  const auto stride = static_cast<int64_t>(cache_line_row<int32_t>(count));
   return {scratch, scratch + stride, scratch + 2 * stride};
+}
+
+// Floats a row of `plane` holds from its first element to its last (plan_windows' row_elements).
+inline int64_t readable_row_floats(const PlaneView<float>& plane) {
+  return int64_t{plane.width - 1} * plane.col_stride + 1;
 }
 
 // Plans outputs [0, count) (a multiple of kLanes) with taps at off0/off1 in rows of

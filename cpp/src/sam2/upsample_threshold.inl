@@ -18,7 +18,7 @@ kernels::WindowPlan plan_columns(const UpsampleThresholdJob& job) {
   const kernels::WindowPlan plan = kernels::window_plan_in(job.plan, job.width);
   if (!job.scratch_ready)
     kernels::plan_windows<V>(job.col_off0, job.col_off1, job.width - job.width % V::kLanes,
-                             (job.src.width - 1) * job.src.col_stride + 1, plan);
+                             kernels::readable_row_floats(job.src), plan);
   return plan;
 }
 

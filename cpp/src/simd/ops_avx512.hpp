@@ -1,7 +1,8 @@
-// AVX-512 lanes (16 floats) for the passes where twice the lanes of AVX2 pay, bound by
-// instructions and the shuffle port: the rotated crop (sample_image.inl's general-affine,
-// pixel-major span) and the mask upsampling's horizontal pass (resample_mask.inl). Only the
-// operations those need; table_avx512.cpp runs everything else through Avx2Ops. Compiled with
+// AVX-512 lanes (16 floats) for the passes where twice the lanes of AVX2 pay: the rotated crop
+// (sample_image.inl's general-affine, pixel-major span, bound by instructions and the shuffle
+// port) and the axis-aligned mask upsampling (resample_mask.inl: its bands, horizontal pass and
+// thresholded rows). Only the operations those need; table_avx512.cpp runs everything else
+// through Avx2Ops. Compiled with
 // -mavx512f/bw/vl/dq, no FMA contraction: results equal the scalar path bit for bit.
 #pragma once
 
